@@ -1,0 +1,1 @@
+pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker"]

@@ -1,0 +1,161 @@
+"""Admin for the inventory: the main screen network staff work in."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from devices.choices import DeviceState
+from devices.models import Device, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
+from icmp import services as icmp_services
+from icmp.models import PingSettings
+from wardsite.victoria import VictoriaError
+
+STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
+PING_NOW_LIMIT = 1000
+
+
+class PingSettingsInline(admin.StackedInline):
+    model = PingSettings
+    fk_name = "device"
+    extra = 0
+    max_num = 1
+    verbose_name = "ping settings (overrides group and global defaults)"
+
+
+class GroupPingSettingsInline(PingSettingsInline):
+    fk_name = "group"
+    verbose_name = "ping settings for the group's devices"
+
+
+class StateChangeInline(admin.TabularInline):
+    model = DeviceStateChange
+    extra = 0
+    max_num = 0
+    can_delete = False
+    readonly_fields = ("at", "previous", "new", "reason")
+    ordering = ("-at",)
+    verbose_name_plural = "state history"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).order_by("-at")
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "address", "device_type", "group", "state_badge", "state_since", "rtt", "loss", "availability_24h",
+        "flapping", "last_seen",
+    )
+    list_filter = ("state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
+    search_fields = ("name", "address", "vendor", "model", "description")
+    list_select_related = ("group", "ping_status")
+    autocomplete_fields = ("parent",)
+    filter_horizontal = ("tags",)
+    readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
+    list_per_page = 100
+    inlines = (PingSettingsInline, StateChangeInline)
+    actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now")
+    fieldsets = (
+        (None, {"fields": ("name", "address", "device_type", "group", "tags", "parent", "description")}),
+        ("Hardware", {"fields": ("vendor", "model", "os_version")}),
+        ("Monitoring", {"fields": ("icmp_enabled", "snmp_enabled", "snmp_port", "snmp_credential", "source")}),
+        ("State", {"fields": ("state", "state_since", "last_seen", "created", "updated")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_flap_count()
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        devices = list(changelist.result_list)  # evaluates the page once; the template reuses the cache
+        availability = self._load_availability([d.pk for d in devices], request)
+        for device in devices:
+            device.availability = availability.get(device.pk)
+        return changelist
+
+    def _load_availability(self, device_ids: list[int], request: HttpRequest) -> dict[int, float]:
+        try:
+            return icmp_services.availability(device_ids)
+        except VictoriaError as exc:
+            self.message_user(request, f"Availability unavailable: {exc}", messages.WARNING)
+            return {}
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, obj: Device) -> str:
+        return format_html('<b style="color:{}">{}</b>', STATE_COLOURS[obj.state], obj.get_state_display())
+
+    @admin.display(description="RTT ms", ordering="ping_status__rtt_avg_ms")
+    def rtt(self, obj: Device) -> str:
+        status = getattr(obj, "ping_status", None)
+        return "—" if status is None or status.rtt_avg_ms is None else f"{status.rtt_avg_ms:.2f}"
+
+    @admin.display(description="Loss %", ordering="ping_status__packet_loss")
+    def loss(self, obj: Device) -> str:
+        status = getattr(obj, "ping_status", None)
+        return "—" if status is None or status.packet_loss is None else f"{status.packet_loss:.0f}"
+
+    @admin.display(description="Avail. 24h")
+    def availability_24h(self, obj: Device) -> str:
+        value = getattr(obj, "availability", None)
+        return "—" if value is None else f"{value:.2f} %"
+
+    @admin.display(description="Flapping", boolean=True, ordering="flap_count")
+    def flapping(self, obj: Device) -> bool:
+        return obj.flap_count >= settings.FLAP_THRESHOLD
+
+    def _set_flag(self, request: HttpRequest, queryset: QuerySet, field: str, value: bool) -> None:
+        count = queryset.update(**{field: value})
+        self.message_user(request, f"{'Enabled' if value else 'Disabled'} {field.split('_')[0].upper()} on {count} devices.")
+
+    @admin.action(description="Enable ICMP monitoring", permissions=["change"])
+    def enable_icmp(self, request, queryset):
+        self._set_flag(request, queryset, "icmp_enabled", True)
+
+    @admin.action(description="Disable ICMP monitoring", permissions=["change"])
+    def disable_icmp(self, request, queryset):
+        self._set_flag(request, queryset, "icmp_enabled", False)
+
+    @admin.action(description="Enable SNMP monitoring", permissions=["change"])
+    def enable_snmp(self, request, queryset):
+        self._set_flag(request, queryset, "snmp_enabled", True)
+
+    @admin.action(description="Disable SNMP monitoring", permissions=["change"])
+    def disable_snmp(self, request, queryset):
+        self._set_flag(request, queryset, "snmp_enabled", False)
+
+    @admin.action(description="Ping now", permissions=["change"])
+    def ping_now(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[: PING_NOW_LIMIT + 1])
+        if len(ids) > PING_NOW_LIMIT:
+            self.message_user(request, f"Select at most {PING_NOW_LIMIT} devices to ping at once.", messages.ERROR)
+            return
+        names = dict(queryset.values_list("pk", "name"))
+        for outcome in icmp_services.run_cycle(ids):
+            result = outcome.result
+            level = messages.SUCCESS if result.is_alive else messages.WARNING
+            rtt = f"rtt {result.avg_ms:.2f} ms, " if result.is_alive else ""
+            detail = f" ({result.error})" if result.error else ""
+            self.message_user(
+                request, f"{names[outcome.device_id]}: {rtt}loss {result.loss_percent:.0f} %, {outcome.state}{detail}", level
+            )
+
+
+@admin.register(DeviceGroup)
+class DeviceGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "poller_queue", "description")
+    search_fields = ("name",)
+    inlines = (GroupPingSettingsInline,)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(MonitoringProfile)
+class MonitoringProfileAdmin(admin.ModelAdmin):
+    list_display = ("name", "mode", "is_active")
+    list_editable = ("mode",)

@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from devices.api import views
+
+app_name = "devices-api"
+
+router = DefaultRouter()
+router.register("devices", views.DeviceViewSet)
+router.register("device-groups", views.DeviceGroupViewSet)
+router.register("tags", views.TagViewSet)
+router.register("monitoring-profiles", views.MonitoringProfileViewSet)
+urlpatterns = router.urls

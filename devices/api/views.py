@@ -1,0 +1,35 @@
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.viewsets import ModelViewSet
+
+from devices.api import serializers
+from devices.filtersets import DeviceFilterSet
+from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
+
+
+class DeviceViewSet(ModelViewSet):
+    queryset = Device.objects.select_related("group").prefetch_related("tags")
+    serializer_class = serializers.DeviceSerializer
+    filterset_class = DeviceFilterSet
+    permission_classes = [DjangoModelPermissions]
+    search_fields = ["name", "address", "vendor", "model", "description"]
+    ordering_fields = ["name", "address", "state", "state_since", "last_seen"]
+
+
+class DeviceGroupViewSet(ModelViewSet):
+    queryset = DeviceGroup.objects.all()
+    serializer_class = serializers.DeviceGroupSerializer
+    permission_classes = [DjangoModelPermissions]
+    search_fields = ["name"]
+
+
+class TagViewSet(ModelViewSet):
+    queryset = Tag.objects.all()
+    serializer_class = serializers.TagSerializer
+    permission_classes = [DjangoModelPermissions]
+    search_fields = ["name"]
+
+
+class MonitoringProfileViewSet(ModelViewSet):
+    queryset = MonitoringProfile.objects.all()
+    serializer_class = serializers.MonitoringProfileSerializer
+    permission_classes = [DjangoModelPermissions]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
+from tests.fixtures import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_requires_login():
+    assert APIClient().get("/api/v1/devices/").status_code in (401, 403)
+
+
+def test_it_creates_a_device_with_group_and_tags(api):
+    DeviceGroup.objects.create(name="dc1")
+    Tag.objects.create(name="core")
+    response = api.post(
+        "/api/v1/devices/",
+        {"name": "r1", "address": "127.0.0.2", "device_type": "router", "group": "dc1", "tags": ["core"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["state"], body["group"], body["tags"]) == ("unknown", "dc1", ["core"])
+
+
+@pytest.mark.parametrize("address", ["999.1.1.1", "not an address", "-bad-.example", "", "1.2.3"])
+def test_it_rejects_an_invalid_address(api, address):
+    response = api.post("/api/v1/devices/", {"name": "x", "address": address}, format="json")
+    assert response.status_code == 400
+    assert "address" in response.json()
+    assert not Device.objects.exists()
+
+
+@pytest.mark.parametrize(("given", "kept"), [("2001:DB8::0001", "2001:db8::1"), ("Core-SW1.Example.NET.", "core-sw1.example.net")])
+def test_it_normalizes_addresses(api, given, kept):
+    response = api.post("/api/v1/devices/", {"name": "x", "address": given}, format="json")
+    assert response.status_code == 201, response.json()
+    assert Device.objects.get().address == kept
+
+
+def test_it_rejects_a_dependency_loop(api):
+    a = Device.objects.create(name="a", address="127.0.0.2")
+    b = Device.objects.create(name="b", address="127.0.0.3", parent=a)
+    response = api.patch(f"/api/v1/devices/{a.pk}/", {"parent": b.pk}, format="json")
+    assert response.status_code == 400
+    assert "parent" in response.json()
+    a.refresh_from_db()
+    assert a.parent is None
+
+
+def test_it_filters_by_state_group_and_tag(api):
+    group = DeviceGroup.objects.create(name="dc1")
+    Device.objects.create(name="a", address="127.0.0.2", state="up", group=group)
+    Device.objects.create(name="b", address="127.0.0.3", state="down")
+    names = lambda q: [d["name"] for d in api.get(f"/api/v1/devices/?{q}").json()["results"]]  # noqa: E731
+    assert names("state=down") == ["b"]
+    assert names("group=dc1") == ["a"]
+    assert names("search=127.0.0.3") == ["b"]
+
+
+def test_it_lets_a_viewer_read_but_not_write(viewer):
+    client = api_client_for(viewer)
+    assert client.get("/api/v1/devices/").status_code == 200
+    assert client.post("/api/v1/devices/", {"name": "x", "address": "127.0.0.2"}).status_code == 403
+
+
+def test_it_lets_an_operator_add_devices(operator):
+    response = api_client_for(operator).post("/api/v1/devices/", {"name": "x", "address": "127.0.0.2"})
+    assert response.status_code == 201
+
+
+def test_it_rejects_an_unknown_monitoring_mode(api):
+    response = api.post("/api/v1/monitoring-profiles/", {"name": "p", "mode": "turbo"}, format="json")
+    assert response.status_code == 400
+    assert "mode" in response.json()
+    assert not MonitoringProfile.objects.exists()
+
+
+def test_it_allows_only_one_active_profile(api):
+    MonitoringProfile.objects.create(name="main", mode="hybrid")
+    response = api.post("/api/v1/monitoring-profiles/", {"name": "second", "mode": "zabbix"}, format="json")
+    assert response.status_code == 400
+    assert MonitoringProfile.objects.count() == 1

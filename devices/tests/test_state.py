@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from devices import services
+from devices.models import Device, DeviceStateChange, MonitoringProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def device() -> Device:
+    return Device.objects.create(name="r1", address="127.0.0.2")
+
+
+def test_it_records_a_transition_once(device):
+    assert services.set_state(device.pk, "down", reason="3 failed ping cycles") is True
+    assert services.set_state(device.pk, "down", reason="again") is False
+    device.refresh_from_db()
+    assert device.state == "down"
+    change = DeviceStateChange.objects.get()
+    assert (change.previous, change.new, change.reason) == ("unknown", "down", "3 failed ping cycles")
+    assert device.state_since == change.at
+
+
+def test_it_flags_a_device_flapping_after_enough_changes(device):
+    for state in ["up", "down"] * (settings.FLAP_THRESHOLD // 2):
+        services.set_state(device.pk, state)
+    assert Device.objects.with_flap_count().get().flap_count >= settings.FLAP_THRESHOLD
+
+
+def test_it_defaults_to_standalone_mode():
+    assert services.monitoring_mode() == "standalone"
+    assert services.standalone_enabled() is True
+
+
+def test_it_turns_standalone_collection_off_in_zabbix_mode():
+    MonitoringProfile.objects.create(name="main", mode="zabbix")
+    assert services.standalone_enabled() is False

@@ -1,0 +1,29 @@
+from rest_framework import serializers
+
+from devices.models import Device
+
+
+class ICMPStatusSerializer(serializers.ModelSerializer):
+    """A device's current reachability and its last ping cycle."""
+
+    device_id = serializers.IntegerField(source="pk")
+    device = serializers.CharField(source="name")
+    checked_at = serializers.DateTimeField(source="ping_status.checked_at", default=None)
+    rtt_avg_ms = serializers.FloatField(source="ping_status.rtt_avg_ms", default=None)
+    rtt_min_ms = serializers.FloatField(source="ping_status.rtt_min_ms", default=None)
+    rtt_max_ms = serializers.FloatField(source="ping_status.rtt_max_ms", default=None)
+    jitter_ms = serializers.FloatField(source="ping_status.jitter_ms", default=None)
+    packet_loss = serializers.FloatField(source="ping_status.packet_loss", default=None)
+    consecutive_failures = serializers.IntegerField(source="ping_status.consecutive_failures", default=0)
+    error = serializers.CharField(source="ping_status.error", default="")
+    flapping = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = [
+            "device_id", "device", "address", "state", "state_since", "last_seen", "flapping", "checked_at",
+            "rtt_avg_ms", "rtt_min_ms", "rtt_max_ms", "jitter_ms", "packet_loss", "consecutive_failures", "error",
+        ]
+
+    def get_flapping(self, obj: Device) -> bool:
+        return obj.flap_count >= self.context["flap_threshold"]

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from devices.filtersets import DeviceFilterSet
+from devices.models import Device
+from icmp import services
+from icmp.api.serializers import ICMPStatusSerializer
+from wardsite.victoria import VictoriaError
+
+
+class ICMPStatusView(ListAPIView):
+    """Every ICMP-monitored device's current state, RTT and loss."""
+
+    queryset = Device.objects.filter(icmp_enabled=True).select_related("ping_status").with_flap_count()
+    serializer_class = ICMPStatusSerializer
+    filterset_class = DeviceFilterSet
+    search_fields = ["name", "address"]
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "flap_threshold": settings.FLAP_THRESHOLD}
+
+
+class ICMPHistoryView(APIView):
+    """A device's ping series from VictoriaMetrics, plus its availability over the range."""
+
+    @extend_schema(parameters=[OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")])
+    def get(self, request: Request, device_id: int) -> Response:
+        device = get_object_or_404(Device, pk=device_id)
+        window = request.query_params.get("range", "1h")
+        try:
+            services.parse_range(window)
+        except ValueError as exc:
+            raise ValidationError({"range": [str(exc)]}) from None
+        try:
+            series = services.history(device.pk, window)
+            availability = services.availability([device.pk], window).get(device.pk)
+        except VictoriaError as exc:
+            return Response({"detail": f"VictoriaMetrics: {exc}"}, status=503)
+        return Response(
+            {"device_id": device.pk, "device": device.name, "range": window, "availability": availability,
+             "series": {name: [[t, v] for t, v in points] for name, points in series.items()}}
+        )

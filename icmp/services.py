@@ -1,0 +1,203 @@
+"""ICMP monitoring: which devices are due, one ping cycle over a batch, and what it means for their state."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from devices import services as device_services
+from devices.choices import DeviceState
+from devices.models import Device
+from icmp.models import EffectiveSettings, PingStatus
+from icmp.pinger import PingResult, sweep
+from wardsite.victoria import Sample, get_client
+
+logger = logging.getLogger(__name__)
+
+_RANGE = re.compile(r"^(\d+)([smhdw])$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+_DEVICE_RELATED = ("ping_settings", "group__ping_settings")
+
+
+def effective_settings(device: Device) -> EffectiveSettings:
+    """Device settings, else its group's, else the global defaults."""
+    for owner in (device, device.group):
+        own = getattr(owner, "ping_settings", None) if owner is not None else None
+        if own is not None:
+            return own.effective()
+    return EffectiveSettings.defaults()
+
+
+def _ensure_status_rows(now: datetime) -> None:
+    """Give newly monitored devices a status row, due at once."""
+    missing = Device.objects.filter(icmp_enabled=True, ping_status__isnull=True).values_list("pk", flat=True)
+    PingStatus.objects.bulk_create([PingStatus(device_id=pk, next_due_at=now) for pk in missing], ignore_conflicts=True)
+
+
+def claim_due(now: datetime | None = None, limit: int = 50_000) -> list[Device]:
+    """Claim the devices whose cycle is due and move their next due time on by their interval.
+
+    Rows are locked with SKIP LOCKED, so two dispatchers never hand out the same device twice.
+    """
+    now = now or timezone.now()
+    _ensure_status_rows(now)
+    with transaction.atomic():
+        due = list(
+            PingStatus.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(next_due_at__lte=now, device__icmp_enabled=True)
+            .select_related("device", *(f"device__{r}" for r in _DEVICE_RELATED))
+            .order_by("next_due_at")[:limit]
+        )
+        for status in due:
+            interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
+            # keep each device's phase, unless it fell a whole interval behind
+            status.next_due_at = max(status.next_due_at + interval, now + interval / 2)
+        PingStatus.objects.bulk_update(due, ["next_due_at"])
+    return [status.device for status in due]
+
+
+def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
+    """(queue, device ids) batches of at most ICMP_BATCH_SIZE devices for the due devices.
+
+    Empty when standalone collection is off (zabbix mode). Devices of a group pinned to a poller
+    queue go to that queue; the rest to the default queue ("").
+    """
+    if not device_services.standalone_enabled():
+        return []
+    by_queue: dict[str, list[int]] = defaultdict(list)
+    for device in claim_due(now):
+        by_queue[device.group.poller_queue if device.group else ""].append(device.pk)
+    size = settings.ICMP_BATCH_SIZE
+    return [(queue, ids[i : i + size]) for queue, ids in by_queue.items() for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True)
+class CycleOutcome:
+    device_id: int
+    result: PingResult
+    state: str
+
+
+async def _sweep_all(groups: dict[EffectiveSettings, list[str]]) -> dict[str, PingResult]:
+    sweeps = [
+        sweep(
+            addresses,
+            count=eff.packets,
+            interval=eff.packet_interval_ms / 1000,
+            timeout=eff.timeout_ms / 1000,
+        )
+        for eff, addresses in groups.items()
+    ]
+    results: dict[str, PingResult] = {}
+    for part in await asyncio.gather(*sweeps):
+        results.update(part)
+    return results
+
+
+def ping_devices(devices: Sequence[Device]) -> dict[int, tuple[EffectiveSettings, PingResult]]:
+    """One ping cycle over `devices`, grouped by their packet settings, all in flight at once."""
+    settings_of = {device.pk: effective_settings(device) for device in devices}
+    groups: dict[EffectiveSettings, list[str]] = defaultdict(list)
+    for device in devices:
+        groups[settings_of[device.pk]].append(device.address)
+    results = asyncio.run(_sweep_all(groups))
+    return {device.pk: (settings_of[device.pk], results[device.address]) for device in devices}
+
+
+def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
+    """Ping a batch of devices once, write the series, update their status and state."""
+    devices = list(
+        Device.objects.filter(pk__in=list(device_ids), icmp_enabled=True).select_related("group", *_DEVICE_RELATED)
+    )
+    if not devices:
+        return []
+    _ensure_status_rows(timezone.now())
+    results = ping_devices(devices)
+    now = timezone.now()
+    statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
+    get_client().write(_samples(devices, results, now))
+    outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+    PingStatus.objects.bulk_update(
+        statuses.values(),
+        ["checked_at", "consecutive_failures", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "jitter_ms",
+         "packet_loss", "error"],
+    )
+    device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
+    return outcomes
+
+
+def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: PingResult, now: datetime) -> CycleOutcome:
+    """Record one cycle on the status row and decide the state: down after N failed cycles, up after one good one."""
+    status.checked_at = now
+    status.rtt_min_ms, status.rtt_avg_ms, status.rtt_max_ms = result.min_ms, result.avg_ms, result.max_ms
+    status.jitter_ms, status.packet_loss = result.jitter_ms, result.loss_percent
+    status.error = (result.error or "")[:255]
+    state = device.state
+    if result.is_alive:
+        status.consecutive_failures = 0
+        if state != DeviceState.UP and device_services.set_state(device.pk, DeviceState.UP, reason="replies to ping", at=now):
+            state = DeviceState.UP
+    else:
+        status.consecutive_failures += 1
+        if status.consecutive_failures >= eff.down_after and state != DeviceState.DOWN:
+            reason = f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else "")
+            if device_services.set_state(device.pk, DeviceState.DOWN, reason=reason, at=now):
+                state = DeviceState.DOWN
+    return CycleOutcome(device.pk, result, state)
+
+
+def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettings, PingResult]], now: datetime):
+    ts = int(now.timestamp() * 1000)
+    for device in devices:
+        result = results[device.pk][1]
+        labels = {"device_id": str(device.pk), "device": device.name, "ip": device.address}
+        yield Sample("ping_up", labels, 1.0 if result.is_alive else 0.0, ts)
+        yield Sample("ping_packet_loss", labels, result.loss_percent, ts)
+        if result.is_alive:
+            yield Sample("ping_rtt_ms", labels, result.avg_ms, ts)
+            yield Sample("ping_rtt_min_ms", labels, result.min_ms, ts)
+            yield Sample("ping_rtt_max_ms", labels, result.max_ms, ts)
+            yield Sample("ping_jitter_ms", labels, result.jitter_ms, ts)
+
+
+def parse_range(value: str) -> int:
+    """'90s', '15m', '1h', '7d', '2w' -> seconds; ValueError with the accepted forms otherwise."""
+    match = _RANGE.match((value or "").strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{value!r} is not a range like 15m, 1h, 7d (units s, m, h, d, w)")
+    return int(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def availability(device_ids: Sequence[int], window: str = "24h") -> dict[int, float]:
+    """Percent of ping cycles answered over `window`, per device, computed by VictoriaMetrics."""
+    if not device_ids:
+        return {}
+    parse_range(window)
+    selector = "|".join(str(pk) for pk in device_ids)
+    rows = get_client().query(f'avg_over_time(ping_up{{device_id=~"{selector}"}}[{window}]) * 100')
+    return {int(row["metric"]["device_id"]): float(row["value"][1]) for row in rows}
+
+
+HISTORY_METRICS = ("ping_rtt_ms", "ping_rtt_min_ms", "ping_rtt_max_ms", "ping_jitter_ms", "ping_packet_loss", "ping_up")
+
+
+def history(device_id: int, window: str = "1h", points: int = 300) -> dict[str, list[tuple[float, float]]]:
+    """A device's ping series over `window` as {metric: [(unix time, value), ...]}."""
+    seconds = parse_range(window)
+    step = max(1, seconds // points)
+    end = timezone.now().timestamp() + step  # VictoriaMetrics aligns `end` down to the step: keep the newest sample
+    expr = f'{{__name__=~"{"|".join(HISTORY_METRICS)}", device_id="{device_id}"}}'
+    series = get_client().query_range(expr, end - seconds, end, step)
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name in HISTORY_METRICS}
+    for row in series:
+        out[row["metric"]["__name__"]] = [(float(t), float(v)) for t, v in row["values"]]
+    return out

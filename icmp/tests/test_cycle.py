@@ -1,0 +1,113 @@
+"""One ping cycle over real hosts: loopback and test namespaces; series written to a real VictoriaMetrics."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from devices.models import Device, DeviceGroup, MonitoringProfile
+from icmp import services
+from icmp.models import PingSettings, PingStatus
+from tests.worker import wait_for
+from wardsite.victoria import get_client
+
+pytestmark = pytest.mark.django_db
+
+
+def make(name: str, address: str, **fields) -> Device:
+    return Device.objects.create(name=name, address=address, **fields)
+
+
+def test_it_marks_answering_devices_up_and_writes_their_series(victoria_url):
+    devices = [make(f"lo{i}", f"127.0.0.{i}") for i in range(2, 6)]
+    outcomes = services.run_cycle([d.pk for d in devices])
+    assert {o.state for o in outcomes} == {"up"}
+    status = PingStatus.objects.get(device=devices[0])
+    assert status.packet_loss == 0 and status.rtt_avg_ms > 0 and status.rtt_min_ms <= status.rtt_max_ms
+    assert Device.objects.get(pk=devices[0].pk).last_seen is not None
+    client = get_client()
+    client.flush()
+    # VictoriaMetrics hides the newest second from instant queries: wait until the sample is visible
+    up = wait_for(lambda: client.query('ping_up{device="lo2"}'), 10, "ping_up to be queryable")
+    assert up[0]["value"][1] == "1" and up[0]["metric"]["device_id"] == str(devices[0].pk)
+    assert float(client.query('ping_rtt_ms{device="lo2"}')[0]["value"][1]) == pytest.approx(status.rtt_avg_ms)
+
+
+def test_it_declares_a_silent_device_down_only_after_n_cycles(victoria_url, netns):
+    device = make("silent", netns.silent[0])
+    PingSettings.objects.create(device=device, interval_seconds=10, packets=1, packet_interval_ms=100,
+                                timeout_ms=300, down_after=3)
+    states = [services.run_cycle([device.pk])[0].state for _ in range(3)]
+    assert states == ["unknown", "unknown", "down"]
+    assert PingStatus.objects.get(device=device).packet_loss == 100
+
+
+def test_it_brings_a_device_back_up_after_one_good_cycle(victoria_url, netns):
+    address = netns.answering[0]
+    device = make("flaky", address)
+    PingSettings.objects.create(device=device, interval_seconds=10, packets=2, packet_interval_ms=50,
+                                timeout_ms=300, down_after=2)
+    assert services.run_cycle([device.pk])[0].state == "up"
+    netns.silence(address)
+    try:
+        assert [services.run_cycle([device.pk])[0].state for _ in range(2)] == ["up", "down"]
+    finally:
+        netns.restore(address)
+    assert services.run_cycle([device.pk])[0].state == "up"
+    changes = list(Device.objects.get(pk=device.pk).state_changes.order_by("at").values_list("new", flat=True))
+    assert changes == ["up", "down", "up"]
+
+
+def test_it_treats_icmp_dropping_hosts_as_unreachable(victoria_url, netns):
+    device = make("dropper", netns.dropping[0])
+    PingSettings.objects.create(device=device, interval_seconds=10, packets=1, packet_interval_ms=100,
+                                timeout_ms=300, down_after=1)
+    assert services.run_cycle([device.pk])[0].state == "down"
+
+
+def test_it_uses_group_settings_unless_the_device_has_its_own():
+    group = DeviceGroup.objects.create(name="wan")
+    PingSettings.objects.create(group=group, interval_seconds=60, packets=5, packet_interval_ms=100,
+                                timeout_ms=2000, down_after=5)
+    in_group = make("a", "127.0.0.2", group=group)
+    own = make("b", "127.0.0.3", group=group)
+    PingSettings.objects.create(device=own, interval_seconds=5, packets=1, packet_interval_ms=100,
+                                timeout_ms=500, down_after=2)
+    lone = make("c", "127.0.0.4")
+    assert services.effective_settings(Device.objects.get(pk=in_group.pk)).packets == 5
+    assert services.effective_settings(Device.objects.get(pk=own.pk)).packets == 1
+    assert services.effective_settings(lone).down_after == 3  # the global default
+
+
+def test_it_dispatches_each_due_device_once_per_interval():
+    devices = [make(f"d{i}", f"127.0.1.{i}") for i in range(1, 4)]
+    make("off", "127.0.1.9", icmp_enabled=False)
+    now = timezone.now()
+    first = services.due_batches(now)
+    assert sorted(pk for _, ids in first for pk in ids) == sorted(d.pk for d in devices)
+    assert services.due_batches(now) == []  # claimed: not due again until the interval has passed
+    later = services.due_batches(now + timedelta(seconds=11))
+    assert sorted(pk for _, ids in later for pk in ids) == sorted(d.pk for d in devices)
+
+
+def test_it_sends_a_pinned_groups_devices_to_its_queue(settings):
+    settings.ICMP_BATCH_SIZE = 2
+    remote = DeviceGroup.objects.create(name="branch", poller_queue="branch-poller")
+    for i in range(3):
+        make(f"b{i}", f"127.0.2.{i + 1}", group=remote)
+    make("local", "127.0.2.9")
+    batches = services.due_batches()
+    assert sorted((queue, len(ids)) for queue, ids in batches) == [("", 1), ("branch-poller", 1), ("branch-poller", 2)]
+
+
+def test_it_dispatches_nothing_in_zabbix_mode():
+    make("a", "127.0.0.2")
+    MonitoringProfile.objects.create(name="main", mode="zabbix")
+    assert services.due_batches() == []
+
+
+@pytest.mark.parametrize("window", ["", "1", "5x", "0h", "-1h"])
+def test_it_rejects_a_malformed_range(window):
+    with pytest.raises(ValueError, match="is not a range like"):
+        services.parse_range(window)

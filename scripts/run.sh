@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make run: install what is missing, start Redis + VictoriaMetrics + web + Celery worker + beat; Ctrl-C stops all.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+PORT="${PORT:-8000}"
+ensure_venv
+ensure_apt redis-server:redis-server victoria-metrics:victoria-metrics snmp:snmpget
+mkdir -p "$VAR"
+
+# Keys are made on first start and kept in var/ (never committed): losing them loses the stored SNMP secrets.
+if [ ! -f "$VAR/secrets.env" ]; then
+  (umask 077; "$PY" - > "$VAR/secrets.env" <<'PY'
+import secrets
+from cryptography.fernet import Fernet
+print(f"SECRET_KEY={secrets.token_urlsafe(50)}")
+print(f"FERNET_KEYS={Fernet.generate_key().decode()}")
+PY
+  )
+  say "generated var/secrets.env (SECRET_KEY, FERNET_KEYS)"
+fi
+set -a; source "$VAR/secrets.env"; set +a
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+export VICTORIA_URL="${VICTORIA_URL:-http://127.0.0.1:8428}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+
+trap 'say "stopping"; stop_started' EXIT
+trap 'exit 130' INT TERM
+start_redis 6379
+start_victoria 8428
+
+"$PY" manage.py migrate --no-input -v 0
+"$PY" manage.py collectstatic --no-input -v 0
+"$PY" manage.py ensure_admin
+
+"$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - &
+STARTED_PIDS+=($!)
+"$VENV/bin/celery" -A wardsite worker --loglevel INFO --concurrency 2 &
+STARTED_PIDS+=($!)
+"$VENV/bin/celery" -A wardsite beat --loglevel INFO --schedule "$VAR/celerybeat-schedule" &
+STARTED_PIDS+=($!)
+wait_port 127.0.0.1 "$PORT" "the web app"
+say "WARD FLUX is up: http://127.0.0.1:$PORT/admin/ (user admin) - API at /api/v1/ - Ctrl-C stops everything"
+wait -n

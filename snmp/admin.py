@@ -1,0 +1,40 @@
+from django import forms
+from django.contrib import admin
+
+from snmp.models import SECRET_FIELDS, SNMPCredential
+
+
+class SNMPCredentialForm(forms.ModelForm):
+    """Secrets are write-only: never rendered back; left blank, the stored value is kept."""
+
+    class Meta:
+        model = SNMPCredential
+        fields = "__all__"
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SECRET_FIELDS:
+            self.initial[name] = ""
+            if self.instance.pk:
+                self.fields[name].help_text += " Leave blank to keep the stored value."
+
+    def _post_clean(self) -> None:
+        # blank secret on edit = keep the stored one (restored before the model's clean() runs)
+        if self.instance.pk:
+            for name in SECRET_FIELDS:
+                if not self.cleaned_data.get(name):
+                    self.cleaned_data.pop(name, None)
+        super()._post_clean()
+
+
+@admin.register(SNMPCredential)
+class SNMPCredentialAdmin(admin.ModelAdmin):
+    form = SNMPCredentialForm
+    list_display = ("name", "version", "security_name", "auth_protocol", "priv_protocol")
+    list_filter = ("version",)
+    search_fields = ("name", "security_name")
+
+    def get_queryset(self, request):
+        # the list never needs the secrets: don't decrypt them
+        return super().get_queryset(request).defer(*SECRET_FIELDS)

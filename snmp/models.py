@@ -1,0 +1,58 @@
+"""SNMP credentials; secrets are encrypted at rest and never shown back."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from snmp.choices import AuthProtocol, PrivProtocol, SNMPVersion
+from wardsite.secrets import SecretField
+
+SECRET_FIELDS = ("community", "auth_key", "priv_key")
+
+
+class SNMPCredential(models.Model):
+    """A reusable set of SNMP access parameters (v1/v2c community or v3 USM user)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    version = models.CharField(max_length=3, choices=SNMPVersion.choices, default=SNMPVersion.V2C)
+    community = SecretField(max_length=255, blank=True, help_text="v1/v2c community (stored encrypted).")
+    security_name = models.CharField(max_length=100, blank=True, help_text="v3 USM user name.")
+    auth_protocol = models.CharField(max_length=8, choices=AuthProtocol.choices, blank=True, default="")
+    auth_key = SecretField(max_length=255, blank=True, help_text="v3 authentication passphrase (stored encrypted).")
+    priv_protocol = models.CharField(max_length=8, choices=PrivProtocol.choices, blank=True, default="")
+    priv_key = SecretField(max_length=255, blank=True, help_text="v3 privacy passphrase (stored encrypted).")
+    context_name = models.CharField(max_length=100, blank=True, help_text="v3 context name (optional).")
+    timeout_ms = models.PositiveIntegerField(default=2000, help_text="Timeout per request in milliseconds.")
+    retries = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "SNMP credential"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(version__in=SNMPVersion.values), name="%(app_label)s_%(class)s_version_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(priv_protocol="") | ~Q(auth_protocol=""), name="%(app_label)s_%(class)s_priv_needs_auth"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_version_display()})"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.version in (SNMPVersion.V1, SNMPVersion.V2C) and not self.community:
+            errors["community"] = "A community is required for SNMPv1/v2c."
+        if self.version == SNMPVersion.V3:
+            if not self.security_name:
+                errors["security_name"] = "A security name (user) is required for SNMPv3."
+            if self.auth_protocol and len(self.auth_key or "") < 8:
+                errors["auth_key"] = "An authentication key of at least 8 characters is required."
+            if self.priv_protocol and not self.auth_protocol:
+                errors["priv_protocol"] = "Privacy requires an authentication protocol."
+            if self.priv_protocol and len(self.priv_key or "") < 8:
+                errors["priv_key"] = "A privacy key of at least 8 characters is required."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,34 @@
+"""Shared fixtures: users of each role, API clients."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    """A logged-in user with no model permissions: may read, may not change."""
+    return User.objects.create_user("viewer", password="viewer-pass-123")
+
+
+@pytest.fixture
+def operator(db) -> User:
+    """May add and change devices, nothing else."""
+    user = User.objects.create_user("operator", password="operator-pass-123")
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="devices", codename__in=["add_device", "change_device"])
+    )
+    return user
+
+
+@pytest.fixture
+def api(admin_user) -> APIClient:
+    """An API client logged in as a superuser (pytest-django's admin_user)."""
+    return api_client_for(admin_user)
+
+
+def api_client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -1,0 +1,144 @@
+"""Real peer services for tests: a VictoriaMetrics process per session and a private Redis spool key per test."""
+from __future__ import annotations
+
+import ctypes
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel kills VictoriaMetrics if pytest dies without its teardown."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class VictoriaServer:
+    """A victoria-metrics process on a fixed loopback port and data directory, so data survive stop()/start()."""
+
+    def __init__(self, binary: str, data_dir: Path, port: int) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.log_path = data_dir.with_suffix(".log")
+        self.url = f"http://127.0.0.1:{port}"
+        self._port = port
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start (a no-op when running) and wait until /health answers."""
+        if self.running:
+            return
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    self.binary,
+                    f"-httpListenAddr=127.0.0.1:{self._port}",
+                    f"-storageDataPath={self.data_dir}",
+                    "-retentionPeriod=1",  # one month: the minimum is 1d, and tests write near now
+                    "-search.latencyOffset=0s",  # otherwise fresh points stay hidden for 30 s
+                    "-search.disableCache",
+                    "-dedup.minScrapeInterval=0s",
+                    "-memory.allowedPercent=5",
+                    "-loggerLevel=WARN",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        self._wait_healthy()
+
+    def stop(self) -> None:
+        """Stop gracefully: on SIGTERM VictoriaMetrics writes its in-memory data to disk first."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def flush(self) -> None:
+        """Make everything written so far searchable now."""
+        requests.get(f"{self.url}/internal/force_flush", timeout=10).raise_for_status()
+
+    def delete_all(self) -> None:
+        """Delete every series, for test isolation."""
+        requests.post(
+            f"{self.url}/api/v1/admin/tsdb/delete_series", params={"match[]": '{__name__=~".+"}'}, timeout=10
+        ).raise_for_status()
+
+    def _wait_healthy(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        log_tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"victoria-metrics did not become healthy at {self.url}; log:\n{log_tail}")
+
+
+@pytest.fixture(scope="session")
+def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaServer]:
+    """One VictoriaMetrics for the session, on a free loopback port with its data in a temporary directory."""
+    binary = shutil.which("victoria-metrics")
+    if binary is None:
+        pytest.fail("victoria-metrics is not installed: run `make test`, which installs it", pytrace=False)
+    server = VictoriaServer(binary, tmp_path_factory.mktemp("victoria"), free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def victoria_url(victoria: VictoriaServer, settings) -> str:
+    """settings.VICTORIA_URL pointed at the session's VictoriaMetrics, emptied of all series."""
+    victoria.start()  # an earlier test may have stopped it and failed before restarting
+    victoria.delete_all()
+    settings.VICTORIA_URL = victoria.url
+    return victoria.url
+
+
+@pytest.fixture
+def redis_spool(settings) -> Iterator[str]:
+    """settings.VICTORIA_SPOOL_KEY set to a key of this test's own; the key and its lock are deleted afterwards."""
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        connection.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {settings.REDIS_URL} is not reachable: {exc}", pytrace=False)
+    key = f"wardflux:test:spool:{uuid.uuid4().hex}"
+    settings.VICTORIA_SPOOL_KEY = key
+    yield key
+    connection.delete(key, f"{key}:lock")
+    connection.close()

@@ -1,0 +1,65 @@
+"""Start-up refuses malformed configuration with a message naming the variable."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_FERNET = "dGhpcy1pcy1hLXRlc3Qtb25seS1mZXJuZXQta2V5ISE="
+
+
+def start(**overrides: str | None) -> subprocess.CompletedProcess:
+    """Run `manage.py check` with the test environment plus `overrides` (None removes a variable)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wardsite.settings"}
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_it_starts_with_the_test_environment():
+    result = start()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a valid URL"),
+        ("VICTORIA_URL", "http://127.0.0.1:notaport", "VICTORIA_URL='http://127.0.0.1:notaport' has an invalid port"),
+        ("ICMP_PACKETS", "three", "ICMP_PACKETS='three' is not an integer"),
+        ("ICMP_DOWN_AFTER", "0", "ICMP_DOWN_AFTER=0 is below the minimum 1"),
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("FERNET_KEYS", f"{GOOD_FERNET},not-a-key", "FERNET_KEYS: key #2 is not a Fernet key"),
+        ("DATABASE_URL", "nosuchdb://x/y", "DATABASE_URL='nosuchdb://x/y' is not a valid database URL"),
+    ],
+)
+def test_it_refuses_a_malformed_variable(name, value, message):
+    result = start(**{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_refuses_production_without_secret_key():
+    result = start(SECRET_KEY=None, DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_refuses_production_without_fernet_keys():
+    result = start(FERNET_KEYS=None, DEBUG="0")
+    assert result.returncode != 0
+    assert "FERNET_KEYS is not set" in result.stderr
+
+
+def test_it_uses_development_defaults_only_in_debug():
+    result = start(SECRET_KEY=None, FERNET_KEYS=None, DEBUG="1")
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,68 @@
+"""A real Celery worker with embedded beat, started as a subprocess against the test database."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition: Callable[[], object], timeout: float, message: str, interval: float = 0.25) -> object:
+    """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s: {message}")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict  # the test database pytest-django created
+    user = db["USER"] or "postgres"
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subprocess.Popen]:
+    """Worker + beat (DatabaseScheduler) with a 2 s ping interval; the broker's database is emptied first."""
+    if connection.vendor != "postgresql":
+        pytest.fail("the end-to-end tests need PostgreSQL (DATABASE_URL=postgres://...)")
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "VICTORIA_URL": django_settings.VICTORIA_URL,
+        "VICTORIA_SPOOL_KEY": django_settings.VICTORIA_SPOOL_KEY,
+        "ICMP_INTERVAL_SECONDS": "2",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    log = tmp_path / "celery.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--beat", "--concurrency", "2",
+             "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.returncode not in (0, -15):
+            print(log.read_text()[-5000:])

@@ -1,0 +1,19 @@
+"""Default periodic tasks, stored in django-celery-beat's tables so operators can edit them in the admin."""
+from django.conf import settings
+
+# (name shown in the admin, task, every N seconds)
+DEFAULT_SCHEDULES = (
+    ("ICMP: dispatch due devices", "icmp.dispatch", lambda: settings.ICMP_DISPATCH_SECONDS),
+    ("VictoriaMetrics: replay spooled writes", "wardsite.replay_spool", lambda: 30),
+)
+
+
+def ensure_default_schedules(**kwargs) -> None:
+    """Create missing default schedules; never overwrite what an operator changed."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, task, seconds in DEFAULT_SCHEDULES:
+        if PeriodicTask.objects.filter(task=task).exists():
+            continue
+        every, _ = IntervalSchedule.objects.get_or_create(every=seconds(), period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.create(name=name, task=task, interval=every)

@@ -1,0 +1,228 @@
+"""The VictoriaMetrics client against a real VictoriaMetrics and Redis."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import redis
+import requests
+
+from tests.services import VictoriaServer, free_port
+from wardsite.victoria import Sample, VictoriaClient, VictoriaError, format_samples, get_client
+
+LABEL_VALUES = {
+    "quote": 'say "hi"',
+    "backslash": "C:\\temp\\",
+    "newline": "line one\nline two",
+    "unicode": "Zürich – 東京 ✓",
+}
+
+
+def _ms_ago(seconds: float) -> int:
+    # Instant queries look at least 1 s into the past, so points meant for them are written a little earlier.
+    return int((time.time() - seconds) * 1000)
+
+
+def _exported(url: str, metric: str) -> dict[str, dict]:
+    """Stored raw points per series of `metric`, keyed by its `phase`/`chunk` label (from /api/v1/export)."""
+    # An explicit end: by default export, like queries, leaves out the last second.
+    params = {"match[]": metric, "end": time.time() + 60}
+    response = requests.get(f"{url}/api/v1/export", params=params, timeout=10)
+    response.raise_for_status()
+    series = [json.loads(line) for line in response.text.splitlines() if line]
+    return {s["metric"].get("phase") or s["metric"].get("chunk"): s for s in series}
+
+
+def _client_while_vm_is_down(redis_url: str, spool_key: str) -> VictoriaClient:
+    """A worker whose VictoriaMetrics does not answer, sharing the spool with the test's other clients."""
+    return VictoriaClient(f"http://127.0.0.1:{free_port()}", retries=0, redis_url=redis_url, spool_key=spool_key)
+
+
+def test_it_formats_exposition_lines_with_escaped_values_and_ms_timestamps():
+    text = format_samples(
+        [Sample("ifHCInOctets", {"ifName": 'Gi0/1 "a"\\\n'}, 5, 1700000000123), Sample("up", {}, float("nan"))],
+        now_ms=42,
+    )
+    assert text == 'ifHCInOctets{ifName="Gi0/1 \\"a\\"\\\\\\n"} 5.0 1700000000123\nup NaN 42\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "labels"),
+    [("1st", {}), ("has-dash", {}), ("", {}), ("ok", {"bad-label": "x"}), ("ok", {"has:colon": "x"}),
+     ("ok", {"0digit": "x"})],
+)
+def test_it_rejects_invalid_names_when_the_sample_is_built(name, labels):
+    # Raised while building the sample, so a bad name never gets as far as a write.
+    with pytest.raises(ValueError, match="invalid"):
+        Sample(name, labels, 1.0)
+
+
+def test_it_writes_and_reads_back_values_and_labels(victoria_url, redis_spool):
+    client = get_client()
+    at = _ms_ago(5)
+    samples = [Sample("wf_test_labels", {"case": case, "text": text}, i + 0.5, at)
+               for i, (case, text) in enumerate(LABEL_VALUES.items())]
+
+    assert client.write(samples) == len(LABEL_VALUES)
+    client.flush()
+
+    rows = client.query("wf_test_labels")
+    assert {row["metric"]["case"]: (row["metric"]["text"], float(row["value"][1])) for row in rows} == {
+        case: (text, i + 0.5) for i, (case, text) in enumerate(LABEL_VALUES.items())
+    }
+
+
+def test_it_returns_points_for_a_range_query(victoria_url, redis_spool):
+    client = get_client()
+    start = int(time.time()) // 10 * 10 - 60  # aligned to the step, so points fall exactly on written samples
+    client.write(Sample("wf_test_range", {"device": "sw1"}, float(k), (start + 10 * k) * 1000) for k in range(6))
+    client.flush()
+
+    [series] = client.query_range("wf_test_range", start, start + 50, "10s")
+
+    assert series["metric"] == {"__name__": "wf_test_range", "device": "sw1"}
+    assert [(t, float(v)) for t, v in series["values"]] == [(start + 10 * k, float(k)) for k in range(6)]
+
+
+def test_it_raises_vm_message_for_bad_metricsql(victoria_url):
+    with pytest.raises(VictoriaError, match="HTTP 422.*unparsed data"):
+        get_client().query("sum(rate(wf_test_range[5m])")
+    with pytest.raises(VictoriaError, match='cannot parse "step"'):
+        get_client().query_range("wf_test_range", 0, 60, "often")
+
+
+def test_it_says_vm_is_unreachable_when_a_query_cannot_connect():
+    with pytest.raises(VictoriaError, match="unreachable"):
+        VictoriaClient(f"http://127.0.0.1:{free_port()}").query("up")
+
+
+def test_it_stores_a_large_write_completely(victoria_url, redis_spool):
+    client = get_client()
+    total = 25_000  # two full chunks and a partial one
+    at = _ms_ago(5)
+
+    assert client.write(Sample("wf_test_bulk", {"ifIndex": str(i)}, float(i), at) for i in range(total)) == total
+    client.flush()
+
+    assert client.query("count(wf_test_bulk)")[0]["value"][1] == str(total)
+    assert client.query("sum(wf_test_bulk)")[0]["value"][1] == str(sum(range(total)))
+    assert client.spool_size() == 0
+
+
+def test_it_raises_instead_of_spooling_a_write_vm_rejects(victoria_url, redis_spool, settings):
+    client = VictoriaClient(f"{victoria_url}/wrong-prefix", redis_url=settings.REDIS_URL, spool_key=redis_spool)
+
+    with pytest.raises(VictoriaError, match="HTTP 400.*unsupported path"):
+        client.write([Sample("wf_test_rejected", {}, 1.0)])
+    assert client.spool_size() == 0
+
+
+def test_it_spools_the_outage_minute_and_replays_it_with_original_timestamps(
+    victoria: VictoriaServer, victoria_url, redis_spool
+):
+    client = get_client()
+    client.write([Sample("wf_test_outage", {"phase": "before"}, 1.0, _ms_ago(90))])
+
+    victoria.stop()
+    try:
+        now = time.time()
+        outage = [Sample("wf_test_outage", {"phase": "outage"}, float(k), int((now - 60 + 10 * k) * 1000))
+                  for k in range(7)]
+        written_from = int(time.time() * 1000)
+        assert client.write([*outage, Sample("wf_test_outage", {"phase": "stamped"}, 7.0)]) == 8
+        written_until = int(time.time() * 1000)
+        assert client.spool_size() > 0
+    finally:
+        victoria.start()
+
+    client.write([Sample("wf_test_outage", {"phase": "after"}, 2.0, _ms_ago(1))])
+    client.flush()
+
+    assert client.spool_size() == 0
+    series = _exported(victoria_url, "wf_test_outage")
+    assert set(series) == {"before", "outage", "stamped", "after"}  # "before" also survived the restart
+    assert series["outage"]["timestamps"] == [sample.timestamp_ms for sample in outage]
+    assert series["outage"]["values"] == [float(k) for k in range(7)]
+    # Stamped when the write failed, not when the spool was replayed.
+    assert written_from <= series["stamped"]["timestamps"][0] <= written_until
+
+
+def test_it_replays_spooled_chunks_oldest_first_up_to_max_chunks(victoria_url, redis_spool, settings):
+    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    for k in range(3):
+        down.write([Sample("wf_test_order", {"chunk": str(k)}, float(k), _ms_ago(30 - k))])
+    client = get_client()
+
+    assert client.replay_spool(max_chunks=1) == 1
+    assert client.spool_size() == 2
+    assert set(_exported(victoria_url, "wf_test_order")) == {"0"}
+
+    assert client.replay_spool() == 2
+    assert client.spool_size() == 0
+    assert set(_exported(victoria_url, "wf_test_order")) == {"0", "1", "2"}
+
+
+def test_it_leaves_the_spool_alone_while_another_worker_replays(victoria_url, redis_spool, settings):
+    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    down.write([Sample("wf_test_locked", {"chunk": "0"}, 1.0, _ms_ago(10))])
+    client = get_client()
+    other_worker = redis.Redis.from_url(settings.REDIS_URL).lock(f"{redis_spool}:lock", timeout=60)
+    assert other_worker.acquire(blocking=False)
+    try:
+        assert client.replay_spool() == 0
+        assert client.write([Sample("wf_test_locked", {"chunk": "1"}, 2.0, _ms_ago(5))]) == 1
+        assert client.spool_size() == 1
+    finally:
+        other_worker.release()
+
+    assert client.replay_spool() == 1
+    assert client.spool_size() == 0
+    assert set(_exported(victoria_url, "wf_test_locked")) == {"0", "1"}
+
+
+class _LockStealingSession(requests.Session):
+    """Lets the replay lock run out during the POST and another worker take it (the POST itself is real)."""
+
+    def __init__(self, connection: redis.Redis, lock_key: str) -> None:
+        super().__init__()
+        self.thief = connection.lock(lock_key, timeout=60)
+        self._connection = connection
+
+    def request(self, *args, **kwargs) -> requests.Response:
+        self._connection.delete(self.thief.name)
+        self.thief.acquire(blocking=False)
+        return super().request(*args, **kwargs)
+
+
+def test_it_keeps_the_chunk_when_its_replay_lock_runs_out_mid_post(victoria_url, redis_spool, settings):
+    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    down.write([Sample("wf_test_slow", {"chunk": "0"}, 1.0, _ms_ago(10))])
+    session = _LockStealingSession(redis.Redis.from_url(settings.REDIS_URL), f"{redis_spool}:lock")
+    client = VictoriaClient(victoria_url, redis_url=settings.REDIS_URL, spool_key=redis_spool, session=session)
+
+    assert client.replay_spool() == 0
+    assert client.spool_size() == 1  # left for the worker that holds the lock now
+    assert session.thief.owned()
+
+
+def test_it_raises_a_clear_error_when_vm_and_redis_are_both_down():
+    client = VictoriaClient(
+        f"http://127.0.0.1:{free_port()}", retries=0, redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    with pytest.raises(VictoriaError, match="VictoriaMetrics and the Redis spool are both down"):
+        client.write([Sample("wf_test_lost", {}, 1.0)])
+
+
+def test_it_raises_when_vm_is_down_and_no_spool_is_configured():
+    with pytest.raises(VictoriaError, match="no Redis spool is configured"):
+        VictoriaClient(f"http://127.0.0.1:{free_port()}", retries=0).write([Sample("wf_test_lost", {}, 1.0)])
+
+
+def test_it_builds_one_client_per_settings(victoria_url, redis_spool, settings):
+    client = get_client()
+    assert client is get_client()
+    assert (client.base_url, client.spool_key) == (victoria_url, redis_spool)
+
+    settings.VICTORIA_SPOOL_KEY = f"{redis_spool}:other"
+    assert get_client().spool_key == f"{redis_spool}:other"
