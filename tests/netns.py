@@ -211,6 +211,8 @@ def netns() -> Iterator[TestNetwork]:
     try:
         net = TestNetwork.create()
     except NetnsUnavailable as exc:
+        if os.environ.get("CI"):  # CI must run these tests, not pass by skipping them
+            pytest.fail(f"test namespace unavailable in CI: {exc}")
         pytest.skip(str(exc))
     try:
         yield net

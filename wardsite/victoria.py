@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # Below ~1k lines per POST the HTTP overhead dominates; 10k lines (~1 MB) reach ~0.9 M samples/s.
 CHUNK_LINES = 10_000
 BACKOFF_SECONDS = 0.2
+REPLAY_AFTER_WRITE_CHUNKS = 20
 DEFAULT_SPOOL_KEY = "wardflux:victoria:spool"
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -185,7 +186,8 @@ class VictoriaClient:
         """Catch up on an earlier outage; this write already succeeded, so a failure here only logs."""
         try:
             if self.spool_size():
-                self.replay_spool()
+                # bounded, so a collector task never spends long catching up; the periodic task does the rest
+                self.replay_spool(max_chunks=REPLAY_AFTER_WRITE_CHUNKS)
         except VictoriaError as exc:
             logger.warning("Replaying the VictoriaMetrics spool failed: %s", exc)
 
