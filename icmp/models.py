@@ -1,7 +1,7 @@
 """ICMP settings per device or group, and each device's latest ping result and schedule."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -74,13 +74,7 @@ class PingSettings(models.Model):
         return f"Ping settings for {self.device or self.group}"
 
     def effective(self) -> EffectiveSettings:
-        return EffectiveSettings(
-            interval_seconds=self.interval_seconds,
-            packets=self.packets,
-            packet_interval_ms=self.packet_interval_ms,
-            timeout_ms=self.timeout_ms,
-            down_after=self.down_after,
-        )
+        return EffectiveSettings(**{f.name: getattr(self, f.name) for f in fields(EffectiveSettings)})
 
 
 class PingStatus(models.Model):
