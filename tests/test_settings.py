@@ -63,3 +63,14 @@ def test_it_refuses_production_without_fernet_keys():
 def test_it_uses_development_defaults_only_in_debug():
     result = start(SECRET_KEY=None, FERNET_KEYS=None, DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_it_defaults_to_an_embedded_sqlite_database(tmp_path):
+    env = {**os.environ, "WARDFLUX_VAR_DIR": str(tmp_path / "var")}
+    env.pop("DATABASE_URL")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "wardflux.sqlite3").stat().st_size > 0

@@ -84,3 +84,20 @@ def test_it_allows_only_one_active_profile(api):
     response = api.post("/api/v1/monitoring-profiles/", {"name": "second", "mode": "zabbix"}, format="json")
     assert response.status_code == 400
     assert MonitoringProfile.objects.count() == 1
+
+
+def test_it_accepts_a_token_from_drf_create_token(admin_user):
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    call_command("drf_create_token", admin_user.username)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=admin_user).key}")
+    assert client.get("/api/v1/devices/").status_code == 200
+
+
+def test_it_serves_the_browsable_api_and_the_schema(admin_client):
+    page = admin_client.get("/api/v1/devices/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and b"Device List" in page.content
+    schema = admin_client.get("/api/v1/schema/")
+    assert schema.status_code == 200 and b"/api/v1/monitoring/icmp/status" in schema.content

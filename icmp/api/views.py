@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -29,7 +30,10 @@ class ICMPStatusView(ListAPIView):
 class ICMPHistoryView(APIView):
     """A device's ping series from VictoriaMetrics, plus its availability over the range."""
 
-    @extend_schema(parameters=[OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")])
+    @extend_schema(
+        parameters=[OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request, device_id: int) -> Response:
         device = get_object_or_404(Device, pk=device_id)
         window = request.query_params.get("range", "1h")
