@@ -2,7 +2,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-VAR="$ROOT/var"
+VAR="${WARDFLUX_VAR_DIR:-$ROOT/var}"
 PY="$VENV/bin/python"
 STARTED_PIDS=()
 

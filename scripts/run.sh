@@ -3,6 +3,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 PORT="${PORT:-8000}"
+VICTORIA_PORT="${VICTORIA_PORT:-8428}"
+export WARDFLUX_VAR_DIR="$VAR"
 ensure_venv
 ensure_apt redis-server:redis-server victoria-metrics:victoria-metrics snmp:snmpget
 mkdir -p "$VAR"
@@ -20,13 +22,13 @@ PY
 fi
 set -a; source "$VAR/secrets.env"; set +a
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
-export VICTORIA_URL="${VICTORIA_URL:-http://127.0.0.1:8428}"
+export VICTORIA_URL="${VICTORIA_URL:-http://127.0.0.1:$VICTORIA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
 trap 'say "stopping"; stop_started' EXIT
 trap 'exit 130' INT TERM
 start_redis 6379
-start_victoria 8428
+start_victoria "$VICTORIA_PORT"
 
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0
