@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from devices.models import Device
@@ -23,3 +25,19 @@ def test_it_lists_devices_with_state_columns(admin_client, victoria_url):
     Device.objects.create(name="r1", address="127.0.0.2")
     page = admin_client.get("/admin/devices/device/").content.decode()
     assert "r1" in page and "Avail. 24h" in page and "RTT ms" in page
+
+
+def test_it_pings_selected_devices_now_from_the_admin(admin_client, victoria_url):
+    device = Device.objects.create(name="r1", address="127.0.0.2")
+    response = admin_client.post(
+        "/admin/devices/device/", {"action": "ping_now", "_selected_action": [device.pk]}, follow=True
+    )
+    assert re.search(r"r1: rtt [\d.]+ ms, loss 0 %, up", response.content.decode(), re.I)
+    device.refresh_from_db()
+    assert device.state == "up"
+
+
+def test_it_disables_icmp_in_bulk(admin_client):
+    devices = [Device.objects.create(name=f"r{i}", address=f"127.0.0.{i + 2}") for i in range(3)]
+    admin_client.post("/admin/devices/device/", {"action": "disable_icmp", "_selected_action": [d.pk for d in devices[:2]]})
+    assert list(Device.objects.order_by("name").values_list("icmp_enabled", flat=True)) == [False, False, True]
