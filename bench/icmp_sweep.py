@@ -108,7 +108,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     # icmplib opens one raw socket per host in flight
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print(f"one cycle, count=1, timeout={args.timeout}s, median of {args.repeat}; false counts are the worst run")
     print(f"{'targets':<28} {'tool':<26} {'seconds':>8} {'alive':>7} {'false-dead':>10} {'false-alive':>11}")

@@ -212,6 +212,7 @@ def _install_echo_reply_filter(sock: socket.socket, family: socket.AddressFamily
 
 
 def _receive_time(ancdata: list[tuple[int, int, bytes]]) -> float:
+    """Kernel arrival time (SO_TIMESTAMPNS, 64-bit timespec); now if the kernel gave none."""
     for level, kind, data in ancdata:
         if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
             seconds, nanoseconds = struct.unpack_from("=qq", data)
@@ -382,7 +383,7 @@ async def _resolve(addresses: Sequence[str]) -> dict[str, tuple[socket.AddressFa
     return resolved
 
 
-def _check(count: int, interval: float, timeout: float, rate: int) -> None:
+def _check_arguments(count: int, interval: float, timeout: float, rate: int) -> None:
     if not 1 <= count <= 0x10000:  # the sequence number is 16 bits
         raise ValueError(f"count must be 1..65536, got {count}")
     if interval < 0 or timeout <= 0 or rate < 1:
@@ -396,19 +397,24 @@ async def sweep(addresses: Sequence[str], *, count: int = 3, interval: float = 0
     `interval`: seconds between probes to the same host; `timeout`: seconds to wait for each reply;
     `rate`: packets per second over the whole sweep; `privileged`: True raw sockets, False datagram
     ICMP sockets, None the datagram kind if net.ipv4.ping_group_range allows it, else raw.
-    Raises PingerError when no ICMP socket can be opened.
+    Raises PingerError when no ICMP socket can be opened, or the send buffer stays full for
+    _STALL_LIMIT seconds (reporting the hosts behind it as dead would be a lie).
     """
-    _check(count, interval, timeout, rate)
+    _check_arguments(count, interval, timeout, rate)
     resolved = await _resolve(addresses)
     hosts = {
         ip: _Host(ip, family, count) for family, ip in (r for r in resolved.values() if isinstance(r, tuple))
     }
     if hosts:
         await _Sweep(hosts, count, interval, timeout, rate).run(privileged)
-    return {
-        address: hosts[r[1]].result(address) if isinstance(r, tuple) else PingResult(address, 0, 0, (), r)
-        for address, r in ((a, resolved[a]) for a in addresses)
-    }
+    results = {}
+    for address in addresses:
+        outcome = resolved[address]
+        if isinstance(outcome, tuple):
+            results[address] = hosts[outcome[1]].result(address)
+        else:
+            results[address] = PingResult(address, 0, 0, (), error=outcome)
+    return results
 
 
 def ping_many(addresses: Sequence[str], **kwargs) -> dict[str, PingResult]:
