@@ -11,6 +11,7 @@ from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
 from icmp import services as icmp_services
 from icmp.models import PingSettings
+from snmp.models import Interface, MonitoringItem
 from wardsite.victoria import VictoriaError
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
@@ -43,6 +44,23 @@ class StateChangeInline(admin.TabularInline):
         return super().get_queryset(request).order_by("-at")
 
 
+class MonitoringItemInline(admin.TabularInline):
+    model = MonitoringItem
+    extra = 0
+    fields = ("name", "oid", "interval_seconds", "value_type", "units", "enabled")
+
+
+class InterfaceInline(admin.TabularInline):
+    model = Interface
+    extra = 0
+    can_delete = False
+    fields = ("if_index", "name", "alias", "speed_bps", "admin_status", "oper_status", "enabled")
+    readonly_fields = ("if_index", "name", "alias", "speed_bps", "admin_status", "oper_status")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # interfaces come from SNMP discovery
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     list_display = (
@@ -56,7 +74,7 @@ class DeviceAdmin(admin.ModelAdmin):
     filter_horizontal = ("tags",)
     readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
-    inlines = (PingSettingsInline, StateChangeInline)
+    inlines = (PingSettingsInline, MonitoringItemInline, InterfaceInline, StateChangeInline)
     actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now")
     fieldsets = (
         (None, {"fields": ("name", "address", "device_type", "group", "tags", "parent", "description")}),

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from snmp.models import SECRET_FIELDS, SNMPCredential
+from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
 
 
 class SNMPCredentialForm(forms.ModelForm):
@@ -38,3 +38,22 @@ class SNMPCredentialAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # the list never needs the secrets: don't decrypt them
         return super().get_queryset(request).defer(*SECRET_FIELDS)
+
+
+@admin.register(MonitoringItem)
+class MonitoringItemAdmin(admin.ModelAdmin):
+    list_display = ("name", "device", "oid", "interval_seconds", "value_type", "units", "enabled")
+    list_filter = ("enabled", "value_type")
+    list_select_related = ("device",)
+    search_fields = ("name", "oid", "device__name")
+    autocomplete_fields = ("device",)
+
+
+@admin.register(Interface)
+class InterfaceAdmin(admin.ModelAdmin):
+    list_display = ("device", "if_index", "name", "alias", "speed_bps", "admin_status", "oper_status", "enabled")
+    list_filter = ("enabled", "oper_status", "admin_status")
+    list_select_related = ("device",)
+    search_fields = ("name", "descr", "alias", "device__name")
+    list_editable = ("enabled",)
+    readonly_fields = ("updated",)

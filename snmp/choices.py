@@ -27,3 +27,22 @@ class PrivProtocol(models.TextChoices):
     AES = "AES", "AES-128"
     AES192 = "AES-192", "AES-192"
     AES256 = "AES-256", "AES-256"
+
+
+class ValueType(models.TextChoices):
+    INTEGER = "integer", "Integer"
+    FLOAT = "float", "Float"
+    STRING = "string", "String"
+    COUNTER = "counter", "Counter (stored as a rate per second)"
+
+
+class IfStatus(models.IntegerChoices):
+    """IF-MIB ifAdminStatus / ifOperStatus."""
+
+    UP = 1, "up"
+    DOWN = 2, "down"
+    TESTING = 3, "testing"
+    UNKNOWN = 4, "unknown"
+    DORMANT = 5, "dormant"
+    NOT_PRESENT = 6, "notPresent"
+    LOWER_LAYER_DOWN = 7, "lowerLayerDown"

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from snmp.choices import AuthProtocol, PrivProtocol, SNMPVersion
+from snmp.choices import AuthProtocol, IfStatus, PrivProtocol, SNMPVersion, ValueType
+from snmp.validators import validate_oid
 from wardsite.secrets import SecretField
 
 SECRET_FIELDS = ("community", "auth_key", "priv_key")
@@ -56,3 +58,54 @@ class SNMPCredential(models.Model):
                 errors["priv_key"] = "A privacy key of at least 8 characters is required."
         if errors:
             raise ValidationError(errors)
+
+
+class MonitoringItem(models.Model):
+    """One SNMP value polled from one device on its own interval."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="snmp_items")
+    name = models.CharField(max_length=100, help_text="Metric-friendly name, e.g. cpu_usage.")
+    oid = models.CharField("OID", max_length=255, validators=[validate_oid], help_text="Numeric OID, e.g. 1.3.6.1.2.1.1.3.0.")
+    interval_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(86400)], help_text="Seconds between polls."
+    )
+    value_type = models.CharField(max_length=10, choices=ValueType.choices, default=ValueType.FLOAT)
+    units = models.CharField(max_length=20, blank=True, help_text="e.g. %, bytes, bps.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "SNMP item"
+        ordering = ["device", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="%(app_label)s_%(class)s_unique_device_name"),
+            models.UniqueConstraint(fields=["device", "oid"], name="%(app_label)s_%(class)s_unique_device_oid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device}: {self.name} ({self.oid})"
+
+
+class Interface(models.Model):
+    """A device interface as discovered from IF-MIB ifTable/ifXTable."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="interfaces")
+    if_index = models.PositiveIntegerField("ifIndex")
+    name = models.CharField("ifName", max_length=255, blank=True)
+    descr = models.CharField("ifDescr", max_length=255, blank=True)
+    alias = models.CharField("ifAlias", max_length=255, blank=True)
+    if_type = models.PositiveIntegerField("ifType", null=True, blank=True, help_text="IANAifType number, e.g. 6 = ethernet.")
+    speed_bps = models.PositiveBigIntegerField("speed (bit/s)", null=True, blank=True, help_text="From ifHighSpeed or ifSpeed.")
+    admin_status = models.PositiveSmallIntegerField(choices=IfStatus.choices, null=True, blank=True)
+    oper_status = models.PositiveSmallIntegerField(choices=IfStatus.choices, null=True, blank=True)
+    last_change_ticks = models.PositiveBigIntegerField(null=True, blank=True, help_text="ifLastChange (sysUpTime ticks).")
+    enabled = models.BooleanField(default=True, help_text="Poll this interface's counters.")
+    updated = models.DateTimeField(auto_now=True, help_text="When discovery last refreshed this row.")
+
+    class Meta:
+        ordering = ["device", "if_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "if_index"], name="%(app_label)s_%(class)s_unique_device_ifindex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device}: {self.name or self.descr or self.if_index}"

@@ -39,13 +39,12 @@ def login(base: str, password: str) -> requests.Session:
 
 def add_device(session: requests.Session, base: str, name: str, address: str) -> None:
     form = session.get(f"{base}/admin/devices/device/add/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    formsets = {f"{prefix}-{key}": "0" for prefix in ("ping_settings", "state_changes")
-                for key in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS")}
+    # the CSRF token and the inlines' management forms, as the browser would send them
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     response = session.post(
         f"{base}/admin/devices/device/add/",
-        data={"csrfmiddlewaretoken": token, "name": name, "address": address, "device_type": "server",
-              "source": "local", "snmp_port": "161", "icmp_enabled": "on", **formsets},
+        data={**hidden, "name": name, "address": address, "device_type": "server",
+              "source": "local", "snmp_port": "161", "icmp_enabled": "on"},
         headers={"Referer": f"{base}/admin/devices/device/add/"},
     )
     assert response.url.endswith("/admin/devices/device/"), "device was not saved"

@@ -101,3 +101,13 @@ def test_it_rotates_nothing_when_a_secret_cannot_be_read(settings, v3_credential
     with pytest.raises(CommandError, match="nothing was changed"):
         call_command("rotate_secrets")
     assert stored(v3_credential.pk, "auth_key") == before
+
+
+def test_it_refuses_to_delete_a_credential_in_use(api, v3_credential):
+    from devices.models import Device
+
+    Device.objects.create(name="r1", address="127.0.0.2", snmp_credential=v3_credential)
+    response = api.delete(f"/api/v1/monitoring/snmp/credentials/{v3_credential.pk}/")
+    assert response.status_code == 409
+    assert "r1" in response.json()["detail"]
+    assert SNMPCredential.objects.filter(pk=v3_credential.pk).exists()

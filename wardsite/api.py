@@ -5,8 +5,11 @@ import copy
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from django.db.models import ProtectedError
+from rest_framework import serializers, status
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class ModelValidationMixin:
@@ -32,3 +35,11 @@ class ModelValidationMixin:
                 errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
             raise serializers.ValidationError(errors) from None
         return attrs
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus HTTP 409 naming what still uses an object someone tries to delete."""
+    if isinstance(exc, ProtectedError):
+        users = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:10])
+        return Response({"detail": f"Still in use by: {users}"}, status=status.HTTP_409_CONFLICT)
+    return drf_exception_handler(exc, context)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from snmp.models import SECRET_FIELDS, SNMPCredential
+from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
 from wardsite.api import ModelValidationMixin
 
 
@@ -27,3 +27,19 @@ class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer
 
     def get_has_priv_key(self, obj: SNMPCredential) -> bool:
         return bool(obj.priv_key)
+
+
+class MonitoringItemSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = MonitoringItem
+        fields = ["id", "device", "name", "oid", "interval_seconds", "value_type", "units", "enabled"]
+
+
+class InterfaceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interface
+        fields = [
+            "id", "device", "if_index", "name", "descr", "alias", "if_type", "speed_bps", "admin_status",
+            "oper_status", "last_change_ticks", "enabled", "updated",
+        ]
+        read_only_fields = [f for f in fields if f not in ("id", "enabled")]

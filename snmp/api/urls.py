@@ -6,4 +6,6 @@ app_name = "snmp-api"
 
 router = DefaultRouter(trailing_slash="/?")
 router.register("credentials", views.SNMPCredentialViewSet)
+router.register("items", views.MonitoringItemViewSet)
+router.register("interfaces", views.InterfaceViewSet)
 urlpatterns = router.urls
