@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker"]
+pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker", "tests.snmp_agents"]

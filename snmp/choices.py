@@ -27,6 +27,8 @@ class PrivProtocol(models.TextChoices):
     AES = "AES", "AES-128"
     AES192 = "AES-192", "AES-192"
     AES256 = "AES-256", "AES-256"
+    AES192C = "AES-192-C", "AES-192 (Cisco key extension)"
+    AES256C = "AES-256-C", "AES-256 (Cisco key extension)"
 
 
 class ValueType(models.TextChoices):

@@ -22,7 +22,7 @@ class SNMPCredential(models.Model):
     security_name = models.CharField(max_length=100, blank=True, help_text="v3 USM user name.")
     auth_protocol = models.CharField(max_length=8, choices=AuthProtocol.choices, blank=True, default="")
     auth_key = SecretField(max_length=255, blank=True, help_text="v3 authentication passphrase (stored encrypted).")
-    priv_protocol = models.CharField(max_length=8, choices=PrivProtocol.choices, blank=True, default="")
+    priv_protocol = models.CharField(max_length=10, choices=PrivProtocol.choices, blank=True, default="")
     priv_key = SecretField(max_length=255, blank=True, help_text="v3 privacy passphrase (stored encrypted).")
     context_name = models.CharField(max_length=100, blank=True, help_text="v3 context name (optional).")
     timeout_ms = models.PositiveIntegerField(default=2000, help_text="Timeout per request in milliseconds.")
