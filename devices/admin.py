@@ -11,11 +11,14 @@ from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
 from icmp import services as icmp_services
 from icmp.models import PingSettings
-from snmp.models import Interface, MonitoringItem
+from snmp import services as snmp_services
+from snmp.client import SNMPError
+from snmp.models import Interface, MonitoringItem, SNMPStatus
 from wardsite.victoria import VictoriaError
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
 PING_NOW_LIMIT = 1000
+SNMP_NOW_LIMIT = 50  # test/poll run while the admin page waits
 
 
 class PingSettingsInline(admin.StackedInline):
@@ -47,7 +50,21 @@ class StateChangeInline(admin.TabularInline):
 class MonitoringItemInline(admin.TabularInline):
     model = MonitoringItem
     extra = 0
-    fields = ("name", "oid", "interval_seconds", "value_type", "units", "enabled")
+    fields = ("name", "oid", "interval_seconds", "value_type", "units", "enabled", "last_value", "last_error",
+              "last_polled_at")
+    readonly_fields = ("last_value", "last_error", "last_polled_at")
+
+
+class SNMPStatusInline(admin.StackedInline):
+    model = SNMPStatus
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "SNMP status"
+    fields = readonly_fields = (
+        "reachable", "error", "checked_at", "next_due_at", "consecutive_failures", "sys_name", "sys_object_id",
+        "sys_descr", "uptime_seconds", "discovered_at",
+    )
 
 
 class InterfaceInline(admin.TabularInline):
@@ -65,17 +82,17 @@ class InterfaceInline(admin.TabularInline):
 class DeviceAdmin(admin.ModelAdmin):
     list_display = (
         "name", "address", "device_type", "group", "state_badge", "state_since", "rtt", "loss", "availability_24h",
-        "flapping", "last_seen",
+        "flapping", "snmp", "last_seen",
     )
     list_filter = ("state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
     search_fields = ("name", "address", "vendor", "model", "description")
-    list_select_related = ("group", "ping_status")
+    list_select_related = ("group", "ping_status", "snmp_status")
     autocomplete_fields = ("parent",)
     filter_horizontal = ("tags",)
     readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
-    inlines = (PingSettingsInline, MonitoringItemInline, InterfaceInline, StateChangeInline)
-    actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now")
+    inlines = (PingSettingsInline, SNMPStatusInline, MonitoringItemInline, InterfaceInline, StateChangeInline)
+    actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp", "poll_snmp")
     fieldsets = (
         (None, {"fields": ("name", "address", "device_type", "group", "tags", "parent", "description")}),
         ("Hardware", {"fields": ("vendor", "model", "os_version")}),
@@ -124,6 +141,16 @@ class DeviceAdmin(admin.ModelAdmin):
     def flapping(self, obj: Device) -> bool:
         return obj.flap_count >= settings.FLAP_THRESHOLD
 
+    @admin.display(description="SNMP")
+    def snmp(self, obj: Device) -> str:
+        status = getattr(obj, "snmp_status", None) if obj.snmp_enabled else None
+        if status is None or status.reachable is None:
+            return "–"
+        if status.reachable:
+            return format_html('<span style="color:{}">ok</span>', STATE_COLOURS[DeviceState.UP])
+        return format_html('<span style="color:{}" title="{}">unreachable</span>', STATE_COLOURS[DeviceState.DOWN],
+                           status.error)
+
     def _set_flag(self, request: HttpRequest, queryset: QuerySet, field: str, value: bool) -> None:
         count = queryset.update(**{field: value})
         self.message_user(request, f"{'Enabled' if value else 'Disabled'} {field.split('_')[0].upper()} on {count} devices.")
@@ -161,6 +188,40 @@ class DeviceAdmin(admin.ModelAdmin):
             )
 
 
+    def _snmp_selection(self, request: HttpRequest, queryset: QuerySet) -> list[Device]:
+        devices = list(queryset.select_related("snmp_credential")[: SNMP_NOW_LIMIT + 1])
+        if len(devices) > SNMP_NOW_LIMIT:
+            self.message_user(request, f"Select at most {SNMP_NOW_LIMIT} devices at once.", messages.ERROR)
+            return []
+        return devices
+
+    @admin.action(description="Test SNMP (read the system group)", permissions=["change"])
+    def test_snmp(self, request, queryset):
+        for device in self._snmp_selection(request, queryset):
+            try:
+                facts = snmp_services.test_connection(snmp_services.target_for(device))
+            except (snmp_services.SNMPConfigError, SNMPError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(request, f"{device}: {facts['sys_name']} ({facts['sys_object_id']}), up "
+                                       f"{facts['uptime_seconds']} s: {facts['sys_descr'][:120]}", messages.SUCCESS)
+
+    @admin.action(description="Poll SNMP now", permissions=["change"])
+    def poll_snmp(self, request, queryset):
+        pollable = []
+        for device in self._snmp_selection(request, queryset):
+            try:
+                snmp_services.check_pollable(device)
+                pollable.append(device.pk)
+            except snmp_services.SNMPConfigError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        for result in snmp_services.run_batch(pollable, force=True) if pollable else ():
+            if result.error:
+                self.message_user(request, result.error, messages.ERROR)
+            else:
+                self.message_user(request, f"{result.device}: {len(result.items)} items, {len(result.interfaces)} "
+                                           f"interfaces, {result.samples_written} samples written", messages.SUCCESS)
+
 @admin.register(DeviceGroup)
 class DeviceGroupAdmin(admin.ModelAdmin):
     list_display = ("name", "poller_queue", "description")
@@ -177,3 +238,4 @@ class TagAdmin(admin.ModelAdmin):
 class MonitoringProfileAdmin(admin.ModelAdmin):
     list_display = ("name", "mode", "is_active")
     list_editable = ("mode",)
+

@@ -44,3 +44,13 @@ def monitoring_mode() -> str:
 def standalone_enabled() -> bool:
     """Own SNMP/ICMP collection runs in standalone and hybrid mode only."""
     return monitoring_mode() in (MonitoringMode.STANDALONE, MonitoringMode.HYBRID)
+
+
+def device_by_ref(ref: str) -> Device:
+    """The device named `ref`, or with id `ref`; Device.DoesNotExist otherwise."""
+    device = Device.objects.filter(name=ref).first()
+    if device is None and ref.isdigit():
+        device = Device.objects.filter(pk=int(ref)).first()
+    if device is None:
+        raise Device.DoesNotExist(f"no device named or numbered {ref!r}")
+    return device

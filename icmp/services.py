@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from devices import services as device_services
@@ -18,6 +17,8 @@ from devices.choices import DeviceState
 from devices.models import Device
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
+from wardsite.dispatch import claim_due as claim_due_rows
+from wardsite.dispatch import next_due, queue_batches
 from wardsite.victoria import Sample, get_client
 
 logger = logging.getLogger(__name__)
@@ -44,40 +45,24 @@ def _ensure_status_rows(now: datetime) -> None:
 
 
 def claim_due(now: datetime | None = None, limit: int = 50_000) -> list[Device]:
-    """Claim the devices whose cycle is due and move their next due time on by their interval.
-
-    Rows are locked with SKIP LOCKED, so two dispatchers never hand out the same device twice.
-    """
+    """Claim the devices whose cycle is due and move their next due time on by their interval."""
     now = now or timezone.now()
     _ensure_status_rows(now)
-    with transaction.atomic():
-        due = list(
-            PingStatus.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(next_due_at__lte=now, device__icmp_enabled=True)
-            .select_related("device", *(f"device__{r}" for r in _DEVICE_RELATED))
-            .order_by("next_due_at")[:limit]
-        )
-        for status in due:
-            interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
-            # keep each device's phase, unless it fell a whole interval behind
-            status.next_due_at = max(status.next_due_at + interval, now + interval / 2)
-        PingStatus.objects.bulk_update(due, ["next_due_at"])
-    return [status.device for status in due]
+
+    def reschedule(status: PingStatus) -> None:
+        interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
+        status.next_due_at = next_due(status.next_due_at, interval, now)
+
+    rows = PingStatus.objects.filter(device__icmp_enabled=True).select_related(
+        "device", "device__group", *(f"device__{r}" for r in _DEVICE_RELATED))
+    return [status.device for status in claim_due_rows(rows, now, reschedule, limit=limit)]
 
 
 def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
-    """(queue, device ids) batches of at most ICMP_BATCH_SIZE devices for the due devices.
-
-    Empty when standalone collection is off (zabbix mode). Devices of a group pinned to a poller
-    queue go to that queue; the rest to the default queue ("").
-    """
+    """(queue, device ids) batches of at most ICMP_BATCH_SIZE due devices; empty in zabbix mode."""
     if not device_services.standalone_enabled():
         return []
-    by_queue: dict[str, list[int]] = defaultdict(list)
-    for device in claim_due(now):
-        by_queue[device.group.poller_queue if device.group else ""].append(device.pk)
-    size = settings.ICMP_BATCH_SIZE
-    return [(queue, ids[i : i + size]) for queue, ids in by_queue.items() for i in range(0, len(ids), size)]
+    return queue_batches(claim_due(now), settings.ICMP_BATCH_SIZE)
 
 
 @dataclass(frozen=True)

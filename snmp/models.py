@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from snmp.choices import AuthProtocol, IfStatus, PrivProtocol, SNMPVersion, ValueType
-from snmp.validators import validate_oid
+from snmp.validators import validate_metric_name, validate_oid
 from wardsite.secrets import SecretField
 
 SECRET_FIELDS = ("community", "auth_key", "priv_key")
@@ -64,7 +65,10 @@ class MonitoringItem(models.Model):
     """One SNMP value polled from one device on its own interval."""
 
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="snmp_items")
-    name = models.CharField(max_length=100, help_text="Metric-friendly name, e.g. cpu_usage.")
+    name = models.CharField(
+        max_length=100, validators=[validate_metric_name],
+        help_text="Its series name in VictoriaMetrics, e.g. cpu_usage (labelled device_id and device).",
+    )
     oid = models.CharField("OID", max_length=255, validators=[validate_oid], help_text="Numeric OID, e.g. 1.3.6.1.2.1.1.3.0.")
     interval_seconds = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(86400)], help_text="Seconds between polls."
@@ -72,6 +76,12 @@ class MonitoringItem(models.Model):
     value_type = models.CharField(max_length=10, choices=ValueType.choices, default=ValueType.FLOAT)
     units = models.CharField(max_length=20, blank=True, help_text="e.g. %, bytes, bps.")
     enabled = models.BooleanField(default=True)
+    next_due_at = models.DateTimeField(default=timezone.now, editable=False, help_text="When it is next polled.")
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_value = models.CharField(max_length=255, blank=True, editable=False,
+                                  help_text="Latest value as read (counters: the raw counter).")
+    last_error = models.CharField(max_length=255, blank=True, editable=False,
+                                  help_text="Why the latest poll gave no value, e.g. noSuchObject.")
 
     class Meta:
         verbose_name = "SNMP item"
@@ -98,6 +108,10 @@ class Interface(models.Model):
     admin_status = models.PositiveSmallIntegerField(choices=IfStatus.choices, null=True, blank=True)
     oper_status = models.PositiveSmallIntegerField(choices=IfStatus.choices, null=True, blank=True)
     last_change_ticks = models.PositiveBigIntegerField(null=True, blank=True, help_text="ifLastChange (sysUpTime ticks).")
+    hc_counters = models.BooleanField(
+        "64-bit counters", default=False, editable=False,
+        help_text="The agent has usable ifXTable HC (64-bit) counters for it; else the 32-bit ifTable ones are polled.",
+    )
     enabled = models.BooleanField(default=True, help_text="Poll this interface's counters.")
     updated = models.DateTimeField(auto_now=True, help_text="When discovery last refreshed this row.")
 
@@ -109,3 +123,32 @@ class Interface(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device}: {self.name or self.descr or self.if_index}"
+
+
+class SNMPStatus(models.Model):
+    """A device's SNMP schedule, reachability and system facts (its series live in VictoriaMetrics)."""
+
+    device = models.OneToOneField("devices.Device", primary_key=True, on_delete=models.CASCADE,
+                                  related_name="snmp_status")
+    next_due_at = models.DateTimeField(default=timezone.now, help_text="When the dispatcher next hands it out.")
+    scheduled_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When the poll now running was due (for the poll delay metric).")
+    interfaces_due_at = models.DateTimeField(default=timezone.now, help_text="When interface counters are next due.")
+    discovered_at = models.DateTimeField(null=True, blank=True, help_text="When interfaces were last discovered.")
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="When the last poll finished.")
+    reachable = models.BooleanField(null=True, help_text="Whether the last poll got an answer (empty: never polled).")
+    consecutive_failures = models.PositiveIntegerField(default=0, help_text="Failed polls in a row (backs off).")
+    error = models.CharField(max_length=500, blank=True, help_text="Why the last poll failed.")
+    sys_descr = models.TextField("sysDescr", blank=True)
+    sys_object_id = models.CharField("sysObjectID", max_length=255, blank=True)
+    sys_name = models.CharField("sysName", max_length=255, blank=True)
+    uptime_seconds = models.PositiveBigIntegerField(null=True, blank=True, help_text="sysUpTime at the last poll.")
+
+    class Meta:
+        verbose_name = "SNMP status"
+        verbose_name_plural = "SNMP status"
+        indexes = [models.Index(fields=["next_due_at"], name="snmp_snmpstatus_due_idx")]
+
+    def __str__(self) -> str:
+        state = {True: "reachable", False: "unreachable", None: "not polled yet"}[self.reachable]
+        return f"{self.device}: SNMP {state}"

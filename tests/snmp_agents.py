@@ -3,11 +3,13 @@
 - `snmpd`: net-snmp's snmpd on a free 127.0.0.1 UDP port with its own configuration: a v1/v2c community and
   one SNMPv3 user per security level and auth/priv protocol pair (`SnmpdAgent.users`).
 - `snmpsim`: snmpsim-command-responder serving snmpsim-data recordings of real devices (`SnmpsimAgent.communities`,
-  community = recording basename); snmpsim and snmpsim-data come from requirements.txt.
+  community = recording basename), plus our own recordings in tests/data (`wardflux-counters`: counters and
+  sysUpTime a test sets with `SnmpsimAgent.set`); snmpsim and snmpsim-data come from requirements.txt.
 Both run for the whole session and are killed with it, also when pytest dies without its teardown.
 """
 from __future__ import annotations
 
+import asyncio
 import bz2
 import os
 import re
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pysnmp.proto import rfc1902
 
 from tests.services import die_with_parent
 
@@ -327,6 +330,26 @@ class SnmpsimAgent:
                     found[oid] = _snmprec_value(tag, value)
         return found
 
+    def set(self, community: str, values: dict[str, rfc1902.Integer32 | rfc1902.Counter32 | rfc1902.Counter64
+                                              | rfc1902.TimeTicks]) -> None:
+        """SNMP SET of typed values (writecache records only), e.g. {"1.3.6.1.2.1.1.3.0": TimeTicks(100)}."""
+        from pysnmp.hlapi.v3arch.asyncio import (
+            CommunityData, ContextData, ObjectIdentity, ObjectType, SnmpEngine, UdpTransportTarget, set_cmd)
+
+        async def send() -> None:
+            engine = SnmpEngine()
+            try:
+                transport = await UdpTransportTarget.create((self.host, self.port), timeout=5, retries=1)
+                error, status, index, _ = await set_cmd(
+                    engine, CommunityData(community), transport, ContextData(),
+                    *(ObjectType(ObjectIdentity(oid), value) for oid, value in values.items()))
+            finally:
+                engine.close_dispatcher()
+            if error or status:
+                raise RuntimeError(f"SET on {community}@{self.address} failed: {error or status} at {index}")
+
+        asyncio.run(send())
+
     def start(self, responder: Path) -> None:
         data, cache = self.directory / "data", self.directory / "cache"
         cache.mkdir()
@@ -368,12 +391,15 @@ def _snmprec_value(tag: str, text: str) -> tuple[str, int | bytes | str | None]:
     return kind, int(text)
 
 
+OWN_RECORDINGS = Path(__file__).parent / "data"
+
+
 def _recording_files() -> dict[str, Path]:
-    """community (basename) -> recording file in the installed snmpsim-data."""
+    """community (basename) -> recording file: the chosen ones of the installed snmpsim-data, and our own."""
     import snmpsim_data
 
     data = Path(snmpsim_data.__file__).parent / "data"
-    files = {}
+    files = {path.name.removesuffix(".snmprec"): path for path in OWN_RECORDINGS.glob("*.snmprec")}
     for recording in SNMPSIM_RECORDINGS:
         matches = sorted(data.glob(f"{recording}.snmprec*"))
         if not matches:

@@ -35,7 +35,7 @@ def _database_url() -> str:
 
 @pytest.fixture
 def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subprocess.Popen]:
-    """Worker + beat (DatabaseScheduler) with a 2 s ping interval; the broker's database is emptied first."""
+    """Worker + beat (DatabaseScheduler) with 2 s ping and interface poll intervals; the broker's database is emptied first."""
     if connection.vendor != "postgresql":
         pytest.fail("the end-to-end tests need PostgreSQL (DATABASE_URL=postgres://...)")
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
@@ -45,6 +45,7 @@ def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subproces
         "VICTORIA_URL": django_settings.VICTORIA_URL,
         "VICTORIA_SPOOL_KEY": django_settings.VICTORIA_SPOOL_KEY,
         "ICMP_INTERVAL_SECONDS": "2",
+        "SNMP_INTERFACE_INTERVAL_SECONDS": "2",
         "DATABASE_CONN_MAX_AGE": "0",
     }
     log = tmp_path / "celery.log"

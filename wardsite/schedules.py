@@ -4,6 +4,7 @@ from django.conf import settings
 # (name shown in the admin, task, every N seconds)
 DEFAULT_SCHEDULES = (
     ("ICMP: dispatch due devices", "icmp.dispatch", lambda: settings.ICMP_DISPATCH_SECONDS),
+    ("SNMP: dispatch due devices", "snmp.dispatch", lambda: settings.SNMP_DISPATCH_SECONDS),
     ("VictoriaMetrics: replay spooled writes", "wardsite.replay_spool", lambda: 30),
 )
 

@@ -1,5 +1,8 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from devices.models import Device
+from devices.validators import normalize_address
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
 from wardsite.api import ModelValidationMixin
 
@@ -43,3 +46,34 @@ class InterfaceSerializer(serializers.ModelSerializer):
             "oper_status", "last_change_ticks", "enabled", "updated",
         ]
         read_only_fields = [f for f in fields if f not in ("id", "enabled")]
+
+
+class SNMPTestSerializer(serializers.Serializer):
+    """Test a device's SNMP settings, or an address with a stored credential."""
+
+    device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.select_related("snmp_credential"),
+                                                required=False)
+    address = serializers.CharField(required=False, help_text="IPv4/IPv6 address or DNS name (with credential).")
+    credential = serializers.PrimaryKeyRelatedField(queryset=SNMPCredential.objects.all(), required=False)
+    port = serializers.IntegerField(required=False, default=161, min_value=1, max_value=65535)
+
+    def validate_address(self, value: str) -> str:
+        try:
+            return normalize_address(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def validate(self, attrs: dict) -> dict:
+        if "device" in attrs:
+            if "address" in attrs or "credential" in attrs:
+                raise serializers.ValidationError("Give either device, or address and credential, not both.")
+            return attrs
+        missing = {name: ["Required unless device is given."] for name in ("address", "credential")
+                   if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class SNMPPollSerializer(serializers.Serializer):
+    device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.select_related("snmp_credential"))

@@ -1,3 +1,4 @@
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from snmp.api import views
@@ -8,4 +9,8 @@ router = DefaultRouter(trailing_slash="/?")
 router.register("credentials", views.SNMPCredentialViewSet)
 router.register("items", views.MonitoringItemViewSet)
 router.register("interfaces", views.InterfaceViewSet)
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^test/?$", views.SNMPTestView.as_view(), name="test"),
+    re_path(r"^poll/?$", views.SNMPPollView.as_view(), name="poll"),
+    *router.urls,
+]

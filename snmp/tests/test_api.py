@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from devices.models import Device
-from snmp.models import Interface, MonitoringItem
+from snmp.models import Interface, MonitoringItem, SNMPCredential
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +54,79 @@ def test_it_lists_interfaces_per_device_and_only_lets_enabled_change(api, device
     port.refresh_from_db()
     assert (port.enabled, port.name) == (False, "Gi0/1")
     assert api.post("/api/v1/monitoring/snmp/interfaces/", {"device": device.pk, "if_index": 2}).status_code == 405
+
+
+class TestTestAndPoll:
+    """GET test and POST poll against real agents; bad input is a 400 naming the field."""
+
+    @pytest.fixture
+    def credential(self, snmpd) -> SNMPCredential:
+        return SNMPCredential.objects.create(name="lab", version="v2c", community=snmpd.community)
+
+    @pytest.fixture
+    def agent_device(self, snmpd, credential) -> Device:
+        return Device.objects.create(name="agent", address=snmpd.host, snmp_port=snmpd.port, snmp_enabled=True,
+                                     snmp_credential=credential)
+
+    def test_it_reads_the_system_group_of_a_device(self, api, snmpd, agent_device):
+        body = api.get(f"/api/v1/monitoring/snmp/test?device={agent_device.pk}").json()
+        assert body["ok"] is True
+        assert body["sys_name"] == snmpd.sys_name
+        assert body["sys_object_id"].startswith("1.3.6.1.4.1.8072.")
+        assert body["sys_descr"] and body["uptime_seconds"] >= 0
+
+    def test_it_tests_an_address_with_a_credential(self, api, snmpd, credential):
+        response = api.get("/api/v1/monitoring/snmp/test",
+                           {"address": snmpd.host, "credential": credential.pk, "port": snmpd.port})
+        assert response.status_code == 200 and response.json()["sys_name"] == snmpd.sys_name
+
+    def test_it_gives_the_exact_error_of_a_failed_test(self, api, snmpd):
+        user = snmpd.user("SHA", "AES")
+        wrong = SNMPCredential.objects.create(name="wrong", version="v3", security_name=user.name,
+                                              auth_protocol="SHA", auth_key="not-the-key", priv_protocol="AES",
+                                              priv_key=user.priv_key, timeout_ms=500, retries=0)
+        response = api.get("/api/v1/monitoring/snmp/test",
+                           {"address": snmpd.host, "credential": wrong.pk, "port": snmpd.port})
+        assert response.status_code == 502
+        assert response.json()["error_type"] == "auth" and "auth key" in response.json()["error"]
+
+    @pytest.mark.parametrize("query, field", [
+        ({}, "address"),
+        ({"address": "127.0.0.1"}, "credential"),
+        ({"device": 999999}, "device"),
+        ({"address": "not an address!", "credential": 1}, "address"),
+        ({"address": "127.0.0.1", "credential": 1, "port": 70000}, "port"),
+    ])
+    def test_bad_test_input_is_a_400_naming_the_field(self, api, credential, query, field):
+        response = api.get("/api/v1/monitoring/snmp/test", query)
+        assert response.status_code == 400
+        assert field in response.json()
+
+    def test_a_device_without_a_credential_cannot_be_tested_or_polled(self, api, device):
+        assert "no SNMP credential" in api.get(f"/api/v1/monitoring/snmp/test?device={device.pk}").json()["device"][0]
+        response = api.post("/api/v1/monitoring/snmp/poll", {"device": device.pk}, format="json")
+        assert response.status_code == 400 and "no SNMP credential" in response.json()["device"][0]
+
+    def test_it_polls_a_device_now_and_returns_the_values(self, api, snmpd, agent_device, victoria_url,
+                                                          snmp_counter_state):
+        MonitoringItem.objects.create(device=agent_device, name="sys_name", oid="1.3.6.1.2.1.1.5.0",
+                                      value_type="string")
+        response = api.post("/api/v1/monitoring/snmp/poll", {"device": agent_device.pk}, format="json")
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert body["items"] == {"sys_name": {"value": snmpd.sys_name, "error": ""}}
+        assert body["interfaces"]["lo"]["oper_status"] == 1  # snmpd reports this machine's interfaces
+        assert body["samples_written"] > 0
+        assert Interface.objects.filter(device=agent_device, name="lo").exists()
+
+    def test_polling_a_device_with_snmp_off_is_refused(self, api, agent_device):
+        Device.objects.filter(pk=agent_device.pk).update(snmp_enabled=False)
+        response = api.post("/api/v1/monitoring/snmp/poll", {"device": agent_device.pk}, format="json")
+        assert response.status_code == 400 and "SNMP monitoring is off" in response.json()["device"][0]
+
+    def test_a_viewer_may_not_poll(self, viewer, agent_device):
+        from tests.fixtures import api_client_for
+
+        client = api_client_for(viewer)
+        assert client.post("/api/v1/monitoring/snmp/poll", {"device": agent_device.pk}).status_code == 403
+        assert client.get(f"/api/v1/monitoring/snmp/test?device={agent_device.pk}").status_code == 403

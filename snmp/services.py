@@ -1,0 +1,368 @@
+"""SNMP collection: which devices are due, one poll over a batch, and what it means for the database.
+
+The dispatcher claims devices whose `SNMPStatus.next_due_at` has come (the earliest due item, interface counter
+poll or interface discovery) and hands them out in batches; `run_batch` polls a batch concurrently, writes the
+series (snmp.metrics), keeps the counter samples rates need in Redis, and records items, interfaces, status and,
+for devices that are not pinged, their up/down state. A device that fails is backed off exponentially.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from devices import services as device_services
+from devices.choices import DeviceState
+from devices.models import Device
+from snmp import client, metrics, poller
+from snmp.client import SNMPError, SNMPTimeout, Target
+from snmp.counters import CounterSample
+from snmp.models import Interface, MonitoringItem, SNMPStatus
+from wardsite import kv
+from wardsite.dispatch import claim_due, next_due, queue_batches
+from wardsite.victoria import get_client
+
+logger = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=5)  # a claimed device is handed out again after this if its batch never finished
+COUNTERS_KEY = "wardflux:snmp:counters:{device_id}"  # Redis hash: metrics.*_key -> previous counter sample
+COUNTERS_TTL_SECONDS = 7 * 86400
+
+
+class SNMPConfigError(ValueError):
+    """The device cannot be polled as configured (no credential, SNMP off, an unusable credential)."""
+
+
+@dataclass
+class PollResult:
+    """One device's poll: item values by name, interface series by ifName, or the error."""
+
+    device_id: int
+    device: str
+    error: str = ""
+    uptime_seconds: float | None = None
+    items: dict[str, metrics.ItemResult] = field(default_factory=dict)
+    interfaces: dict[str, dict[str, float]] = field(default_factory=dict)
+    samples_written: int = 0
+
+
+# --- targets and one-off requests -------------------------------------------------------------------------------
+
+def target_for(device: Device) -> Target:
+    """The SNMP target of a device from its address, port and credential; SNMPConfigError if it has none."""
+    if device.snmp_credential_id is None:
+        raise SNMPConfigError(f"{device}: no SNMP credential: choose one on the device")
+    try:
+        return Target.from_credential(device.snmp_credential, device.address, device.snmp_port)
+    except ValueError as exc:
+        raise SNMPConfigError(f"{device}: {exc}") from None
+
+
+def test_connection(target: Target) -> dict[str, str | float | None]:
+    """sysDescr, sysObjectID, sysName and uptime of the agent at `target`; SNMPError with the reason otherwise."""
+    wanted = {**poller.SYSTEM, "uptime": poller.SYS_UPTIME}
+    values = client.get_sync(target, list(wanted.values()))
+    facts: dict[str, str | float | None] = {
+        name: "" if values[oid].missing else values[oid].text for name, oid in poller.SYSTEM.items()}
+    uptime = values[poller.SYS_UPTIME]
+    facts["uptime_seconds"] = uptime.value / 100 if isinstance(uptime.value, int) else None
+    return facts
+
+
+def check_pollable(device: Device) -> None:
+    """SNMPConfigError saying why the device cannot be polled, if it cannot."""
+    if not device.snmp_enabled:
+        raise SNMPConfigError(f"{device}: SNMP monitoring is off for this device: enable it first")
+    target_for(device)
+
+
+def poll_device(device: Device) -> PollResult:
+    """Poll a device now, everything it has (not only what is due); SNMPConfigError if it cannot be polled."""
+    check_pollable(device)
+    return run_batch([device.pk], force=True)[0]
+
+
+# --- dispatching ------------------------------------------------------------------------------------------------
+
+def _ensure_status_rows(now: datetime) -> None:
+    """Give newly SNMP-monitored devices a status row, due at once."""
+    missing = Device.objects.filter(snmp_enabled=True, snmp_status__isnull=True).values_list("pk", flat=True)
+    SNMPStatus.objects.bulk_create([SNMPStatus(device_id=pk, next_due_at=now) for pk in missing],
+                                   ignore_conflicts=True)
+
+
+def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
+    """Claim the due devices and cut them into (queue, device ids) batches; empty in zabbix mode."""
+    if not device_services.standalone_enabled():
+        return []
+    now = now or timezone.now()
+    _ensure_status_rows(now)
+
+    def lease(status: SNMPStatus) -> None:
+        status.scheduled_at = status.next_due_at
+        status.next_due_at = now + CLAIM_LEASE  # run_batch sets the real next due time
+
+    rows = SNMPStatus.objects.filter(device__snmp_enabled=True, device__snmp_credential__isnull=False)
+    claimed = claim_due(rows.select_related("device", "device__group"), now, lease,
+                        fields=("next_due_at", "scheduled_at"))
+    return queue_batches([status.device for status in claimed], settings.SNMP_BATCH_SIZE)
+
+
+# --- one batch --------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Job:
+    """One device of a batch: what it has, what was asked, what came back."""
+
+    device: Device
+    status: SNMPStatus
+    items: list[MonitoringItem]
+    interfaces: dict[int, Interface]
+    plan: poller.PollPlan | None = None
+    reading: poller.Reading | None = None
+
+
+def run_batch(device_ids: Iterable[int], *, force: bool = False, now: datetime | None = None) -> list[PollResult]:
+    """Poll a batch of devices (what is due at `now`, or everything with `force`) and record the outcome."""
+    now = now or timezone.now()
+    _ensure_status_rows(now)
+    jobs = _load_jobs(list(device_ids))
+    results: dict[int, PollResult] = {}
+    for job in jobs:
+        try:
+            job.plan = _plan(job, now, force)
+        except SNMPConfigError as exc:
+            results[job.device.pk] = PollResult(job.device.pk, job.device.name, error=str(exc))
+    planned = [job for job in jobs if job.plan is not None]
+    readings = client.run(poller.collect_many([job.plan for job in planned], settings.SNMP_CONCURRENCY))
+    for job, reading in zip(planned, readings):
+        job.reading = reading
+    results.update(_record(planned, force, now))
+    return [results[job.device.pk] for job in jobs]
+
+
+def _load_jobs(device_ids: list[int]) -> list[_Job]:
+    devices = list(Device.objects.filter(pk__in=device_ids, snmp_enabled=True).select_related("snmp_credential"))
+    statuses = SNMPStatus.objects.in_bulk([d.pk for d in devices])
+    items: dict[int, list[MonitoringItem]] = defaultdict(list)
+    for item in MonitoringItem.objects.filter(device__in=devices, enabled=True):
+        items[item.device_id].append(item)
+    interfaces: dict[int, dict[int, Interface]] = defaultdict(dict)
+    for interface in Interface.objects.filter(device__in=devices):
+        interfaces[interface.device_id][interface.if_index] = interface
+    return [_Job(d, statuses[d.pk], items[d.pk], interfaces[d.pk]) for d in devices]
+
+
+def _plan(job: _Job, now: datetime, force: bool) -> poller.PollPlan:
+    """What is due for one device: items, interface counters, interface discovery."""
+    horizon = now + timedelta(seconds=settings.SNMP_DISPATCH_SECONDS)  # due before the next dispatch: ask now
+    status = job.status
+    interfaces = None
+    if force or status.interfaces_due_at <= horizon:
+        interfaces = tuple(poller.InterfacePlan(i.if_index, i.hc_counters) for i in job.interfaces.values() if i.enabled)
+    refresh = timedelta(seconds=settings.SNMP_INTERFACE_REFRESH_SECONDS)
+    return poller.PollPlan(
+        device_id=job.device.pk,
+        target=target_for(job.device),
+        items=tuple(poller.ItemPlan(i.pk, i.oid) for i in job.items if force or i.next_due_at <= horizon),
+        interfaces=interfaces,
+        discover=status.discovered_at is None or status.discovered_at + refresh <= horizon,
+        disabled_interfaces=frozenset(i.if_index for i in job.interfaces.values() if not i.enabled),
+    )
+
+
+def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResult]:
+    """Write the series and counter states, then the database rows, of a polled batch."""
+    previous = _load_counters([job.device.pk for job in jobs])
+    outcomes: dict[int, metrics.Outcome] = {}
+    with transaction.atomic():
+        for job in jobs:
+            if job.reading.interfaces is not None:
+                job.interfaces = _sync_interfaces(job.device, job.reading.interfaces)
+            outcomes[job.device.pk] = _build(job, previous.get(job.device.pk, {}), force)
+    samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
+    get_client().write(samples)
+    _save_counters({pk: outcome.counters for pk, outcome in outcomes.items()})
+    results = {}
+    with transaction.atomic():
+        for job in jobs:
+            _update_rows(job, outcomes[job.device.pk], now)
+            results[job.device.pk] = _result(job, outcomes[job.device.pk])
+        SNMPStatus.objects.bulk_update(
+            [job.status for job in jobs],
+            ["next_due_at", "scheduled_at", "interfaces_due_at", "discovered_at", "checked_at", "reachable",
+             "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
+    device_services.mark_seen((job.device.pk for job in jobs if not job.reading.error), now)
+    for job in jobs:
+        _update_device_state(job, now)
+    return results
+
+
+def _build(job: _Job, previous: dict[str, CounterSample], force: bool) -> metrics.Outcome:
+    reading = job.reading
+    polled = {index for index, _ in [*reading.counters, *reading.statuses]}
+    delay = None
+    if not force and job.status.scheduled_at is not None:
+        delay = reading.started - job.status.scheduled_at.timestamp()
+    return metrics.build(
+        reading, device=job.device.name, previous=previous, delay_seconds=delay,
+        items={item.pk: metrics.ItemInfo(item.name, item.value_type) for item in job.items},
+        interfaces={index: metrics.InterfaceInfo(i.name or i.descr or str(index), i.speed_bps)
+                    for index, i in job.interfaces.items() if index in polled},
+    )
+
+
+def _update_rows(job: _Job, outcome: metrics.Outcome, now: datetime) -> None:
+    """Items, interface states and the status row after one device's poll (the status is saved by the caller)."""
+    reading, status = job.reading, job.status
+    status.checked_at = now
+    if reading.error:
+        _back_off(job, now)
+        return
+    asked = {item.id for item in job.plan.items}
+    changed_items = []
+    for item in job.items:
+        if item.pk not in asked:
+            continue
+        result = outcome.items.get(item.pk, metrics.ItemResult(error="no answer for this OID"))
+        item.last_value, item.last_error, item.last_polled_at = result.value, result.error[:255], now
+        item.next_due_at = next_due(item.next_due_at, timedelta(seconds=item.interval_seconds), now)
+        changed_items.append(item)
+    MonitoringItem.objects.bulk_update(changed_items, ["last_value", "last_error", "last_polled_at", "next_due_at"])
+    _update_interface_states(job)
+    if job.plan.interfaces is not None:
+        status.interfaces_due_at = next_due(status.interfaces_due_at, _interface_interval(), now)
+    if reading.interfaces is not None:
+        status.discovered_at = now
+        for name, value in reading.system.items():
+            setattr(status, name, value[:255] if name != "sys_descr" else value)
+    status.reachable, status.consecutive_failures, status.error = True, 0, ""
+    status.uptime_seconds = reading.uptime_ticks // 100 if reading.uptime_ticks is not None else None
+    status.scheduled_at = None
+    status.next_due_at = _earliest_due(job)
+
+
+def _interface_interval() -> timedelta:
+    return timedelta(seconds=settings.SNMP_INTERFACE_INTERVAL_SECONDS)
+
+
+def _earliest_due(job: _Job) -> datetime:
+    """When anything of the device is next due: an item, the interface counters or the interface discovery."""
+    status = job.status
+    candidates = [status.interfaces_due_at, *(item.next_due_at for item in job.items)]
+    if status.discovered_at is not None:
+        candidates.append(status.discovered_at + timedelta(seconds=settings.SNMP_INTERFACE_REFRESH_SECONDS))
+    return min(candidates)
+
+
+def _back_off(job: _Job, now: datetime) -> None:
+    """A failed poll: mark the device SNMP-unreachable and wait twice as long as last time before the next try."""
+    status = job.status
+    status.reachable = False
+    status.consecutive_failures += 1
+    status.error = str(job.reading.error)[:500]
+    status.scheduled_at = None
+    base = min([settings.SNMP_INTERFACE_INTERVAL_SECONDS, *(item.interval_seconds for item in job.items)])
+    delay = min(base * 2 ** min(status.consecutive_failures - 1, 20), settings.SNMP_BACKOFF_MAX_SECONDS)
+    status.next_due_at = now + timedelta(seconds=delay)
+
+
+def _update_device_state(job: _Job, now: datetime) -> None:
+    """SNMP decides up/down only for devices that are not pinged: down after SNMP_DOWN_AFTER timeouts in a row."""
+    if job.device.icmp_enabled:
+        return
+    error = job.reading.error
+    if error is None:
+        device_services.set_state(job.device.pk, DeviceState.UP, reason="answers SNMP", at=now)
+    elif isinstance(error, SNMPTimeout) and job.status.consecutive_failures >= settings.SNMP_DOWN_AFTER:
+        device_services.set_state(job.device.pk, DeviceState.DOWN, at=now,
+                                  reason=f"{job.status.consecutive_failures} SNMP polls timed out"[:255])
+
+
+def _update_interface_states(job: _Job) -> None:
+    """Keep the interfaces' oper/admin status current (only rows that changed are written)."""
+    changed = []
+    for (if_index, name), value in job.reading.statuses.items():
+        interface = job.interfaces.get(if_index)
+        if interface is not None and getattr(interface, name) != value:
+            setattr(interface, name, value)
+            changed.append(interface)
+    Interface.objects.bulk_update(set(changed), ["oper_status", "admin_status"])
+
+
+def _sync_interfaces(device: Device, found: list[poller.InterfaceFacts]) -> dict[int, Interface]:
+    """Make the device's Interface rows what discovery found; keep operators' enable flags; drop vanished rows."""
+    existing = {i.if_index: i for i in Interface.objects.filter(device=device)}
+    fields = ("name", "descr", "alias", "if_type", "speed_bps", "admin_status", "oper_status", "last_change_ticks",
+              "hc_counters")
+    rows: dict[int, Interface] = {}
+    new, changed = [], []
+    for facts in found:
+        row = existing.get(facts.if_index) or Interface(device=device, if_index=facts.if_index)
+        values = {name: getattr(facts, name) for name in fields}
+        if row.pk is None:
+            new.append(row)
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            changed.append(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+        rows[facts.if_index] = row
+    Interface.objects.bulk_create(new)
+    Interface.objects.bulk_update(changed, fields)
+    vanished = [pk for index, pk in ((i, r.pk) for i, r in existing.items()) if index not in rows]
+    if vanished:
+        Interface.objects.filter(pk__in=vanished).delete()
+        logger.info("%s: %d interfaces no longer reported, removed", device, len(vanished))
+    return rows
+
+
+def _result(job: _Job, outcome: metrics.Outcome) -> PollResult:
+    result = PollResult(job.device.pk, job.device.name, error=str(job.reading.error or ""),
+                        samples_written=len(outcome.samples))
+    if job.reading.error:
+        return result
+    if job.reading.uptime_ticks is not None:
+        result.uptime_seconds = job.reading.uptime_ticks / 100
+    names = {item.pk: item.name for item in job.items}
+    result.items = {names[pk]: value for pk, value in outcome.items.items()}
+    for sample in outcome.samples:
+        if "ifName" in sample.labels:
+            series = result.interfaces.setdefault(sample.labels["ifName"], {"ifIndex": int(sample.labels["ifIndex"])})
+            series[sample.name.removeprefix("snmp_if_")] = sample.value
+    return result
+
+
+# --- counter samples between polls (Redis) ------------------------------------------------------------------------
+
+def _load_counters(device_ids: list[int]) -> dict[int, dict[str, CounterSample]]:
+    pipe = kv.connection().pipeline(transaction=False)
+    for pk in device_ids:
+        pipe.hgetall(COUNTERS_KEY.format(device_id=pk))
+    return {pk: {key.decode(): _decode(raw) for key, raw in stored.items()}
+            for pk, stored in zip(device_ids, pipe.execute())}
+
+
+def _save_counters(states: dict[int, dict[str, CounterSample]]) -> None:
+    pipe = kv.connection().pipeline(transaction=False)
+    for pk, samples in states.items():
+        if samples:
+            key = COUNTERS_KEY.format(device_id=pk)
+            pipe.hset(key, mapping={name: _encode(sample) for name, sample in samples.items()})
+            pipe.expire(key, COUNTERS_TTL_SECONDS)
+    pipe.execute()
+
+
+def _encode(sample: CounterSample) -> str:
+    uptime = "" if sample.uptime_ticks is None else sample.uptime_ticks
+    return f"{sample.value}:{sample.bits}:{uptime}:{sample.at!r}"
+
+
+def _decode(raw: bytes) -> CounterSample:
+    value, bits, uptime, at = raw.decode().split(":")
+    return CounterSample(int(value), int(bits), int(uptime) if uptime else None, float(at))

@@ -1,0 +1,20 @@
+"""Thin Celery wrappers over snmp.services: one dispatcher, one task per batch of devices."""
+from celery import shared_task
+
+from snmp import services
+
+
+@shared_task(name="snmp.dispatch")
+def dispatch() -> int:
+    """Fan the due devices out in batches; returns how many devices were dispatched."""
+    batches = services.due_batches()
+    for queue, device_ids in batches:
+        # a batch still queued after the claim lease is stale: the devices are handed out again by then
+        poll_batch.apply_async((device_ids,), queue=queue or None, expires=services.CLAIM_LEASE.total_seconds())
+    return sum(len(ids) for _, ids in batches)
+
+
+@shared_task(name="snmp.poll_batch")
+def poll_batch(device_ids: list[int]) -> int:
+    """Poll a batch of devices; returns how many answered."""
+    return sum(1 for result in services.run_batch(device_ids) if not result.error)

@@ -1,0 +1,50 @@
+"""The device admin's SNMP actions and the item/interface screens, against a real snmpd."""
+from __future__ import annotations
+
+import pytest
+
+from devices.models import Device
+from snmp.models import Interface, SNMPCredential
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def device(snmpd) -> Device:
+    credential = SNMPCredential.objects.create(name="lab", version="v2c", community=snmpd.community)
+    return Device.objects.create(name="agent", address=snmpd.host, snmp_port=snmpd.port, snmp_enabled=True,
+                                 snmp_credential=credential)
+
+
+def run_action(admin_client, action: str, *devices: Device) -> list[str]:
+    response = admin_client.post("/admin/devices/device/",
+                                 {"action": action, "_selected_action": [d.pk for d in devices]}, follow=True)
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_test_snmp_shows_the_system_group_or_the_reason(admin_client, snmpd, device):
+    plain = Device.objects.create(name="plain", address="127.0.0.9")
+    messages = run_action(admin_client, "test_snmp", device, plain)
+    assert any(m.startswith(f"agent: {snmpd.sys_name} (1.3.6.1.4.1.8072.") for m in messages)
+    assert "plain: no SNMP credential: choose one on the device" in messages
+
+
+def test_poll_snmp_now_discovers_interfaces_and_shows_them_inline(admin_client, device, victoria_url,
+                                                                  snmp_counter_state):
+    messages = run_action(admin_client, "poll_snmp", device)
+    assert len(messages) == 1 and "samples written" in messages[0]
+    assert Interface.objects.filter(device=device, name="lo").exists()
+    page = admin_client.get(f"/admin/devices/device/{device.pk}/change/").content.decode()
+    assert "SNMP status" in page and "<p>lo</p>" in page  # the interface inline, read-only
+    listing = admin_client.get("/admin/devices/device/").content.decode()
+    assert ">ok</span>" in listing
+
+
+def test_an_item_with_a_bad_name_or_oid_is_a_form_error(admin_client, device):
+    response = admin_client.post("/admin/snmp/monitoringitem/add/", {
+        "device": device.pk, "name": "CPU load", "oid": "1.3.6.x", "interval_seconds": 60, "value_type": "float",
+        "enabled": "on"})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "name" in errors and "oid" in errors
