@@ -165,7 +165,10 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable SNMP monitoring", permissions=["change"])
     def enable_snmp(self, request, queryset):
-        self._set_flag(request, queryset, "snmp_enabled", True)
+        without = list(queryset.filter(snmp_credential__isnull=True).values_list("name", flat=True)[:20])
+        if without:
+            self.message_user(request, f"Not enabled without an SNMP credential: {', '.join(without)}", messages.WARNING)
+        self._set_flag(request, queryset.filter(snmp_credential__isnull=False), "snmp_enabled", True)
 
     @admin.action(description="Disable SNMP monitoring", permissions=["change"])
     def disable_snmp(self, request, queryset):

@@ -106,6 +106,9 @@ class Device(models.Model):
         return self.name
 
     def clean(self) -> None:
+        if self.snmp_enabled and self.snmp_credential_id is None:
+            raise ValidationError({"snmp_credential": "Choose the SNMP credential to poll this device with, "
+                                                      "or switch SNMP monitoring off."})
         if self.address:
             try:
                 self.address = normalize_address(self.address)

@@ -130,3 +130,42 @@ class TestTestAndPoll:
         client = api_client_for(viewer)
         assert client.post("/api/v1/monitoring/snmp/poll", {"device": agent_device.pk}).status_code == 403
         assert client.get(f"/api/v1/monitoring/snmp/test?device={agent_device.pk}").status_code == 403
+
+
+class TestBadSNMPInput:
+    """What a script may get wrong: each is a 400 naming the field, and nothing is saved."""
+
+    def test_a_device_with_an_unknown_credential_is_refused(self, api):
+        response = api.post("/api/v1/devices/", {"name": "r9", "address": "127.0.0.9", "snmp_enabled": True,
+                                                 "snmp_credential": 999999}, format="json")
+        assert response.status_code == 400 and "snmp_credential" in response.json()
+        assert not Device.objects.filter(name="r9").exists()
+
+    def test_snmp_monitoring_needs_a_credential(self, api):
+        response = api.post("/api/v1/devices/", {"name": "r9", "address": "127.0.0.9", "snmp_enabled": True},
+                            format="json")
+        assert response.status_code == 400
+        assert "Choose the SNMP credential" in response.json()["snmp_credential"][0]
+        assert not Device.objects.filter(name="r9").exists()
+
+    @pytest.mark.parametrize("name, message", [
+        ("CPU load", "is not a metric name"),
+        ("snmp_up", "series the poller writes itself"),
+        ("snmp_if_in_bps", "series the poller writes itself"),
+    ])
+    def test_an_item_name_must_be_a_free_metric_name(self, api, device, name, message):
+        response = api.post("/api/v1/monitoring/snmp/items/",
+                            {"device": device.pk, "name": name, "oid": "1.3.6.1.2.1.1.3.0"}, format="json")
+        assert response.status_code == 400 and message in response.json()["name"][0]
+        assert not MonitoringItem.objects.exists()
+
+
+def test_the_bulk_action_enables_snmp_only_where_a_credential_is_set(admin_client):
+    credential = SNMPCredential.objects.create(name="lab", version="v2c", community="public")
+    ready = Device.objects.create(name="ready", address="127.0.0.2", snmp_credential=credential)
+    bare = Device.objects.create(name="bare", address="127.0.0.3")
+    response = admin_client.post("/admin/devices/device/", {"action": "enable_snmp",
+                                                            "_selected_action": [ready.pk, bare.pk]}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert "Not enabled without an SNMP credential: bare" in messages
+    assert list(Device.objects.filter(snmp_enabled=True).values_list("name", flat=True)) == ["ready"]
