@@ -1,11 +1,14 @@
 """The one SNMP client: asyncio GET and walk for SNMP v1, v2c and v3 (USM), with typed values.
 
 Callers see only `Target`, `Value`, `SNMPError` and the functions `get`, `walk`, `poll_many` (and their
-`*_sync` twins, or `run()` for a batch of calls); pysnmp stays inside this module, so the engine underneath can
-change without them noticing.
+`*_sync` twins, or `run()` for a batch of calls); what is underneath stays inside this module (and snmp/ber.py),
+so it can change without them noticing.
 
-One pysnmp engine serves the whole process. Its localized v3 keys and discovered engine IDs survive between
-event loops; only its socket belongs to a loop, and `close()` releases it (the sync wrappers do so themselves).
+Two paths, one interface. SNMP v1 and v2c, the polling hot path, go through our own BER codec (snmp/ber.py)
+and one UDP socket per event loop and address family, shared by every target: pysnmp's pyasn1 decoding cost
+~80 µs per varbind, the codec ~1 µs. SNMPv3 goes through one pysnmp engine for the whole process: its localized
+keys and discovered engine IDs survive between event loops. Sockets belong to a loop, and `close()` releases
+them (the sync wrappers do so themselves).
 
 Missing OIDs are not errors: `get` maps them to a `Value` whose `type` is `nosuchobject` or `nosuchinstance`
 (`Value.missing` is true); SNMPv1 agents cannot tell the two apart and are reported as `nosuchobject`.
@@ -17,11 +20,10 @@ import functools
 import hashlib
 import ipaddress
 import os
+import random
 import socket
-import string
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from pysnmp.carrier.asyncio.dgram import udp, udp6
@@ -33,7 +35,9 @@ from pysnmp.error import PySnmpError
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
+from snmp import ber
 from snmp.oids import parse_oid
+from snmp.values import SNMPType, Value
 
 if TYPE_CHECKING:
     from snmp.models import SNMPCredential
@@ -89,52 +93,9 @@ class SNMPProtocolError(SNMPError):
     """The agent answered with an error status or broke the protocol (e.g. a walk that does not advance)."""
 
 
-# --- values ---------------------------------------------------------------------------------------------------
+# --- values (Value and SNMPType live in snmp/values.py, shared with the codec) --------------------------------
 
-class SNMPType(StrEnum):
-    INTEGER = "integer"
-    COUNTER32 = "counter32"
-    COUNTER64 = "counter64"
-    GAUGE32 = "gauge32"
-    TIMETICKS = "timeticks"
-    OCTETS = "octets"
-    OID = "oid"
-    IPADDRESS = "ipaddress"
-    OPAQUE = "opaque"
-    NULL = "null"
-    NO_SUCH_OBJECT = "nosuchobject"
-    NO_SUCH_INSTANCE = "nosuchinstance"
-
-
-_PRINTABLE = frozenset(string.printable)
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """One SNMP value: int for numeric types, bytes for octets/opaque, dotted str for oid/ipaddress, else None."""
-
-    type: SNMPType
-    value: int | bytes | str | None
-
-    @property
-    def missing(self) -> bool:
-        """True for noSuchObject/noSuchInstance: the agent has no such OID."""
-        return self.type in (SNMPType.NO_SUCH_OBJECT, SNMPType.NO_SUCH_INSTANCE)
-
-    @property
-    def text(self) -> str:
-        """Human-readable: printable octets decoded as UTF-8, other octets as hex (00:1a:2b), numbers as digits."""
-        if isinstance(self.value, bytes):
-            try:
-                decoded = self.value.decode().rstrip("\x00")  # some agents NUL-terminate their strings
-            except UnicodeDecodeError:
-                return self.value.hex(":")
-            if all(ch in _PRINTABLE or ch.isprintable() for ch in decoded):
-                return decoded
-            return self.value.hex(":")
-        return "" if self.value is None else str(self.value)
-
-
+# pysnmp's value types, for SNMPv3 answers.
 _NUMERIC = {
     rfc1902.Integer32.tagSet: SNMPType.INTEGER,
     rfc1902.Counter32.tagSet: SNMPType.COUNTER32,
@@ -146,12 +107,14 @@ _EMPTY = {
     rfc1902.Null.tagSet: SNMPType.NULL,
     rfc1905.NoSuchObject.tagSet: SNMPType.NO_SUCH_OBJECT,
     rfc1905.NoSuchInstance.tagSet: SNMPType.NO_SUCH_INSTANCE,
+    rfc1905.EndOfMibView.tagSet: SNMPType.END_OF_MIB_VIEW,
 }
 # endOfMibView ends a walk; noSuch* have no business in a GETNEXT/GETBULK answer, but some agents send them last.
-_WALK_ENDS = (rfc1905.EndOfMibView.tagSet, rfc1905.NoSuchObject.tagSet, rfc1905.NoSuchInstance.tagSet)
+_WALK_ENDS = frozenset((SNMPType.END_OF_MIB_VIEW, SNMPType.NO_SUCH_OBJECT, SNMPType.NO_SUCH_INSTANCE))
 
 
 def _to_value(asn1) -> Value:
+    """A pysnmp value as a Value."""
     tag = asn1.tagSet
     if tag in _NUMERIC:
         return Value(_NUMERIC[tag], int(asn1))
@@ -170,15 +133,26 @@ def _to_value(asn1) -> Value:
 
 # --- OIDs -----------------------------------------------------------------------------------------------------
 
-def _parse_oids(oids: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """Each OID string with its arcs; ValueError (from snmp.oids.parse_oid) for a malformed one."""
+# Inside this module an OID travels as its *name*, the BER encoding snmp/ber.py describes: what goes on the wire,
+# and what equality and subtree tests work on directly.
+
+def _parse_oids(oids: Sequence[str]) -> dict[str, bytes]:
+    """Each OID string with its name; ValueError (from snmp.oids.parse_oid) for a malformed one."""
     if isinstance(oids, str):
         raise TypeError("pass a sequence of OIDs, not a single OID string")
-    return {oid: parse_oid(oid) for oid in oids}
+    return {oid: ber.encode_oid(parse_oid(oid)) for oid in oids}
 
 
 def _oid_str(arcs: tuple[int, ...]) -> str:
     return ".".join(map(str, arcs))
+
+
+def _name_str(name: bytes) -> str:
+    """A name as dotted text for a message, even a malformed one."""
+    try:
+        return ber.oid_text(name)
+    except ber.BERError:
+        return f"a malformed OID (0x{name.hex()})"
 
 
 # --- targets --------------------------------------------------------------------------------------------------
@@ -260,16 +234,17 @@ class Target:
         return f"{self.host}:{self.port} {who}"
 
 
-# --- the engine -----------------------------------------------------------------------------------------------
+# --- SNMPv3: the pysnmp engine --------------------------------------------------------------------------------
 
 _GET = cmdgen.GetCommandGenerator()
 _NEXT = cmdgen.NextCommandGeneratorSingleRun()
 _BULK = cmdgen.BulkCommandGeneratorSingleRun()
+_COMMANDS = {ber.GET: _GET, ber.GET_NEXT: _NEXT, ber.GET_BULK: _BULK}
 _PROBE_USER = "wardflux-engine-id-probe"  # never configured on agents: only used to learn their engine ID
 
 
 class _Engine:
-    """The process's pysnmp engine plus the configuration rows we added to it, each added once."""
+    """The process's pysnmp engine (SNMPv3 only) plus the configuration rows we added to it, each added once."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -277,7 +252,6 @@ class _Engine:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._domains: set[tuple[int, ...]] = set()  # transports open on self.loop
         self._rows: set[str] = set()  # target parameter / address rows, by name
-        self._communities: set[str] = set()
         self._users: dict[tuple[bytes, str], str] = {}  # (engine ID, user) -> fingerprint of its keys
         self._engine_ids: dict[tuple[str, int], bytes] = {}  # agent address -> its snmpEngineID
 
@@ -316,17 +290,10 @@ class _Engine:
         return name
 
     def _params_row(self, target: Target, engine_id: bytes | None) -> str:
-        if target.version == "v3":
-            security_name, model = target.security_name, 3
-            self._configure_user(target, engine_id)
-        else:
-            security_name, model = _row_name("c", target.community), 0 if target.version == "v1" else 1
-            if security_name not in self._communities:
-                config.add_v1_system(self.snmp, security_name, target.community)
-                self._communities.add(security_name)
-        name = _row_name("p", security_name, target.security_level, model)
+        self._configure_user(target, engine_id)
+        name = _row_name("p", target.security_name, target.security_level)
         if name not in self._rows:
-            config.add_target_parameters(self.snmp, name, security_name, target.security_level, model)
+            config.add_target_parameters(self.snmp, name, target.security_name, target.security_level, 3)
             self._rows.add(name)
         return name
 
@@ -364,7 +331,7 @@ class _Engine:
 
 
 def _row_name(prefix: str, *parts: object) -> str:
-    """A short stable row name; hashing keeps secrets (communities, keys) out of the engine's tables' names."""
+    """A short stable row name; hashing keeps secrets (keys) out of the engine's tables' names."""
     return prefix + hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
 
 
@@ -381,9 +348,132 @@ def _engine() -> _Engine:
 
 
 def close() -> None:
-    """Release the engine's sockets (call before the event loop ends; the sync wrappers do). Keys stay cached."""
+    """Release this process's sockets (call before the event loop ends; the sync wrappers do). Keys stay cached."""
     if _ENGINE is not None and _ENGINE.pid == os.getpid():
         _ENGINE.detach()
+    for endpoint in _ENDPOINTS.values():
+        if endpoint.pid == os.getpid():  # a forked child leaves its parent's socket alone
+            endpoint.close()
+    _ENDPOINTS.clear()
+
+
+# --- SNMP v1/v2c: one UDP socket per loop and address family ---------------------------------------------------
+
+_READS_PER_WAKEUP = 64  # datagrams read per readiness callback, so a flood cannot hold the loop
+# The answers to every request in flight may arrive at once (200 bulk answers ≈ 0.5 MB with kernel overhead):
+# ask for room, or the kernel drops them and they are asked again after a timeout. Capped at net.core.rmem_max.
+_RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+class _Exchange:
+    """One v1/v2c request in flight: its datagram, who may answer it, and the tries left."""
+
+    __slots__ = ("address", "auth", "future", "message", "timeout", "timer", "tries_left")
+
+    def __init__(self, future: asyncio.Future, message: bytes, address: tuple[str, int], auth: tuple[int, bytes],
+                 timeout: float, tries: int) -> None:
+        self.future = future
+        self.message = message
+        self.address = address
+        self.auth = auth  # (version, community) the answer must carry
+        self.timeout = timeout
+        self.tries_left = tries
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class _Datagrams:
+    """A non-blocking UDP socket read by the event loop, shared by every v1/v2c request to one address family.
+
+    Answers are matched to requests by request-id and accepted only from the address asked, with the version and
+    community sent; anything else (a late answer to a finished request, a stray or forged datagram, one whose
+    header does not even decode) is dropped, and the request it might have answered times out.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, family: int) -> None:
+        self.loop = loop
+        self.pid = os.getpid()
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+        loop.add_reader(self.sock.fileno(), self._read)
+        self._pending: dict[int, _Exchange] = {}
+        self._last_id = random.randrange(1, 2**31 - 1)
+
+    def close(self) -> None:
+        if not self.loop.is_closed():  # a closed loop's selector is gone, and the registration with it
+            self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+
+    async def exchange(self, encode: Callable[[int], bytes], address: tuple[str, int], auth: tuple[int, bytes],
+                       timeout: float, retries: int) -> tuple[bytes, ber.Header] | None:
+        """Send `encode(request_id)` to `address` until its answer comes (None after `retries` + 1 timeouts).
+
+        Retries resend the same message, so a late answer to an earlier try is as good as any.
+        """
+        request_id = self._new_request_id()
+        exchange = _Exchange(self.loop.create_future(), encode(request_id), address, auth, timeout, retries + 1)
+        self._pending[request_id] = exchange
+        try:
+            self._send(exchange)
+            return await exchange.future
+        finally:
+            del self._pending[request_id]
+            exchange.timer.cancel()
+
+    def _new_request_id(self) -> int:
+        request_id = self._last_id
+        while request_id == self._last_id or request_id in self._pending:
+            request_id = request_id % (2**31 - 1) + 1  # 1 … 2^31-1: a positive Integer32
+        self._last_id = request_id
+        return request_id
+
+    def _send(self, exchange: _Exchange) -> None:
+        exchange.tries_left -= 1
+        exchange.timer = self.loop.call_later(exchange.timeout, self._expire, exchange)
+        try:
+            self.sock.sendto(exchange.message, exchange.address)
+        except (BlockingIOError, InterruptedError):
+            pass  # send buffer full: as if the datagram were lost on the way, the timer tries again
+        except OSError as exc:  # no route, address not allowed…: no use trying again
+            exchange.future.set_exception(exc)
+
+    def _expire(self, exchange: _Exchange) -> None:
+        if exchange.future.done():
+            return
+        if exchange.tries_left:
+            self._send(exchange)
+        else:
+            exchange.future.set_result(None)
+
+    def _read(self) -> None:
+        for _ in range(_READS_PER_WAKEUP):
+            try:
+                data, address = self.sock.recvfrom(65535)
+            except OSError:  # nothing more to read (or an error the socket reported: the request will time out)
+                return
+            try:
+                header = ber.decode_header(data)
+            except ber.BERError:
+                continue
+            exchange = self._pending.get(header.request_id)
+            if (exchange is not None and not exchange.future.done() and address[:2] == exchange.address
+                    and (header.version, header.community) == exchange.auth):
+                exchange.future.set_result((data, header))
+
+
+_ENDPOINTS: dict[int, _Datagrams] = {}  # address family -> the socket of the loop in use
+
+
+def _endpoint(family: int) -> _Datagrams:
+    """This process's socket for `family` on the running loop (one of an earlier loop is closed first)."""
+    loop = asyncio.get_running_loop()
+    endpoint = _ENDPOINTS.get(family)
+    if endpoint is not None and endpoint.loop is loop and endpoint.pid == os.getpid():
+        return endpoint
+    if endpoint is not None and endpoint.pid == os.getpid():
+        endpoint.close()
+    endpoint = _ENDPOINTS[family] = _Datagrams(loop, family)
+    return endpoint
 
 
 # --- one request ----------------------------------------------------------------------------------------------
@@ -392,10 +482,20 @@ def close() -> None:
 class _Response:
     error_status: int
     error_index: int
-    var_binds: list  # [(ObjectName, value), ...]
+    var_binds: list[ber.Varbind]  # [(name, value), ...]
 
 
-async def _resolve(target: Target) -> tuple[tuple[str, int], int]:
+@dataclass(frozen=True)
+class _Agent:
+    """A target with its address resolved: what the requests of one get or walk go to."""
+
+    target: Target
+    address: tuple[str, int]
+    family: int
+
+
+async def _agent(target: Target) -> _Agent:
+    """The target with its address resolved: an IP address as it is, a name through DNS (IPv4 first)."""
     try:
         ip = ipaddress.ip_address(target.host)
     except ValueError:
@@ -404,17 +504,42 @@ async def _resolve(target: Target) -> tuple[tuple[str, int], int]:
         except socket.gaierror as exc:
             raise SNMPError(f"{target}: cannot resolve {target.host!r} ({exc.strerror}): check the device's address")
         family, _, _, _, sockaddr = min(infos, key=lambda info: info[0] != socket.AF_INET)  # IPv4 first
-        return (sockaddr[0], target.port), family
-    return (str(ip), target.port), socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        return _Agent(target, (sockaddr[0], target.port), family)
+    return _Agent(target, (str(ip), target.port), socket.AF_INET6 if ip.version == 6 else socket.AF_INET)
 
 
-async def _request(target: Target, send: Callable[..., object], *args) -> _Response:
-    """Send one PDU through a pysnmp command generator's send_varbinds and wait for the answer."""
+async def _request(agent: _Agent, pdu_type: int, names: list[bytes], max_repetitions: int = 0) -> _Response:
+    """Send one GET, GETNEXT or GETBULK (ber.GET…) PDU for `names` and wait for the answer."""
+    if agent.target.version == "v3":
+        return await _v3_request(agent, pdu_type, names, max_repetitions)
+    return await _community_request(agent, pdu_type, names, max_repetitions)
+
+
+async def _community_request(agent: _Agent, pdu_type: int, names: list[bytes], max_repetitions: int) -> _Response:
+    """Send one v1/v2c PDU, encoded by snmp.ber, through the loop's shared socket and wait for the answer."""
+    target = agent.target
+    auth = (ber.V1 if target.version == "v1" else ber.V2C, target.community.encode())
+    encode = functools.partial(ber.encode_request, *auth, pdu_type, names=names, max_repetitions=max_repetitions)
+    try:
+        answer = await _endpoint(agent.family).exchange(encode, agent.address, auth, target.timeout, target.retries)
+    except OSError as exc:  # no route, no IPv6 here, out of file descriptors…
+        raise SNMPError(f"{target}: cannot send to {agent.address[0]} ({exc.strerror or exc})") from None
+    if answer is None:
+        raise SNMPTimeout(_timeout_message(target))
+    try:
+        return _Response(*ber.decode_body(*answer))
+    except ber.BERError as exc:
+        raise SNMPProtocolError(f"{target}: malformed answer: {exc}") from None
+
+
+async def _v3_request(agent: _Agent, pdu_type: int, names: list[bytes], max_repetitions: int) -> _Response:
+    """Send one PDU through pysnmp (learning the agent's engine ID first if need be) and wait for the answer."""
+    target, address, family = agent.target, agent.address, agent.family
+    varbinds = [_varbind(ber.decode_oid(name)) for name in names]
+    args = (0, max_repetitions, varbinds) if pdu_type == ber.GET_BULK else (varbinds,)
+    send = _COMMANDS[pdu_type].send_varbinds
     engine = _engine()
-    address, family = await _resolve(target)
-    engine_id = None
-    if target.version == "v3":
-        engine_id = engine.known_engine_id(address) or await _discover_engine_id(engine, target, address, family)
+    engine_id = engine.known_engine_id(address) or await _discover_engine_id(engine, target, address, family)
     try:
         return await _send(engine, target, address, family, engine_id, send, *args)
     except SNMPTimeout:
@@ -453,10 +578,11 @@ async def _send(engine: _Engine, target: Target, address, family, engine_id, sen
         raise SNMPError(f"{target}: {exc}") from None
     error_indication, error_status, error_index, var_binds = await future
     if error_indication:
-        if isinstance(error_indication, errind.UnknownSecurityName) and target.version == "v3":
+        if isinstance(error_indication, errind.UnknownSecurityName):
             raise _UnknownSecurityName()
         raise _error_for(target, error_indication)
-    return _Response(int(error_status), int(error_index), list(var_binds))
+    return _Response(int(error_status), int(error_index),
+                     [(ber.encode_oid(tuple(name)), _to_value(value)) for name, value in var_binds])
 
 
 async def _discover_engine_id(engine: _Engine, target: Target, address, family) -> bytes:
@@ -542,11 +668,11 @@ _STATUS_HINTS = {
 }
 
 
-def _status_error(target: Target, response: _Response, oids: Sequence[tuple[int, ...]]) -> SNMPProtocolError:
+def _status_error(target: Target, response: _Response, names: Sequence[bytes]) -> SNMPProtocolError:
     status = _ERROR_STATUS.get(response.error_status, str(response.error_status))
     where = ""
-    if 0 < response.error_index <= len(oids):
-        where = f" for {_oid_str(oids[response.error_index - 1])}"
+    if 0 < response.error_index <= len(names):
+        where = f" for {_name_str(names[response.error_index - 1])}"
     return SNMPProtocolError(f"{target}: the agent answered {status}{where}{_STATUS_HINTS.get(status, '')}")
 
 
@@ -559,36 +685,40 @@ async def get(target: Target, oids: Sequence[str]) -> dict[str, Value]:
     (before any I/O) and SNMPError subclasses for timeouts, refused credentials and error answers.
     """
     parsed = _parse_oids(oids)
-    values: dict[tuple[int, ...], Value] = {}
+    agent = await _agent(target)
+    values: dict[bytes, Value] = {}
     unique = list(dict.fromkeys(parsed.values()))
     for start in range(0, len(unique), MAX_VARBINDS_PER_PDU):
-        await _get_into(target, unique[start:start + MAX_VARBINDS_PER_PDU], values)
-    return {oid: values[arcs] for oid, arcs in parsed.items()}
+        await _get_into(agent, unique[start:start + MAX_VARBINDS_PER_PDU], values)
+    return {oid: values[name] for oid, name in parsed.items()}
 
 
-async def _get_into(target: Target, oids: list[tuple[int, ...]], values: dict[tuple[int, ...], Value]) -> None:
-    response = await _request(target, _GET.send_varbinds, [_varbind(arcs) for arcs in oids])
-    if response.error_status == _TOO_BIG and len(oids) > 1:
-        middle = len(oids) // 2
-        await _get_into(target, oids[:middle], values)
-        await _get_into(target, oids[middle:], values)
+async def _get_into(agent: _Agent, names: list[bytes], values: dict[bytes, Value]) -> None:
+    target = agent.target
+    response = await _request(agent, ber.GET, names)
+    if response.error_status == _TOO_BIG and len(names) > 1:
+        middle = len(names) // 2
+        await _get_into(agent, names[:middle], values)
+        await _get_into(agent, names[middle:], values)
         return
-    if response.error_status == _NO_SUCH_NAME and 0 < response.error_index <= len(oids):
+    if response.error_status == _NO_SUCH_NAME and 0 < response.error_index <= len(names):
         # SNMPv1 fails the whole PDU for one missing OID: mark it and ask again for the others.
-        missing = oids[response.error_index - 1]
+        missing = names[response.error_index - 1]
         values[missing] = Value(SNMPType.NO_SUCH_OBJECT, None)
-        rest = [arcs for arcs in oids if arcs != missing]
+        rest = [name for name in names if name != missing]
         if rest:
-            await _get_into(target, rest, values)
+            await _get_into(agent, rest, values)
         return
     if response.error_status:
-        raise _status_error(target, response, oids)
-    if len(response.var_binds) != len(oids):
-        raise SNMPProtocolError(f"{target}: asked for {len(oids)} OIDs, the agent answered {len(response.var_binds)}")
-    for arcs, (name, asn1) in zip(oids, response.var_binds):
-        if tuple(name) != arcs:
-            raise SNMPProtocolError(f"{target}: asked for {_oid_str(arcs)}, the agent answered {_oid_str(tuple(name))}")
-        values[arcs] = _to_value(asn1)
+        raise _status_error(target, response, names)
+    if len(response.var_binds) != len(names):
+        raise SNMPProtocolError(f"{target}: asked for {len(names)} OIDs, the agent answered {len(response.var_binds)}")
+    for name, (answered, value) in zip(names, response.var_binds):
+        if answered != name:
+            raise SNMPProtocolError(f"{target}: asked for {_name_str(name)}, the agent answered {_name_str(answered)}")
+        if value.type is SNMPType.END_OF_MIB_VIEW:
+            raise SNMPProtocolError(f"{target}: the agent answered endOfMibView to a GET of {_name_str(name)}")
+        values[name] = value
 
 
 # --- walk -----------------------------------------------------------------------------------------------------
@@ -602,25 +732,15 @@ async def walk(target: Target, oid: str, *, max_repetitions: int = 25) -> list[t
     root = parse_oid(oid)
     if max_repetitions < 1:
         raise ValueError("max_repetitions must be at least 1")
+    agent = await _agent(target)
+    prefix = ber.encode_oid(root)
     rows: list[tuple[str, Value]] = []
-    last = root
+    after = prefix
     while True:
-        batch, max_repetitions = await _next_batch(target, last, max_repetitions)
-        if not batch:
+        batch, max_repetitions = await _next_batch(agent, after, max_repetitions)
+        if _take_rows(target, root, prefix, after, batch, rows):
             break
-        ended = False
-        for name, asn1 in batch:
-            arcs = tuple(name)
-            if asn1.tagSet in _WALK_ENDS or arcs[:len(root)] != root:
-                ended = True
-                break
-            if arcs <= last:
-                raise SNMPProtocolError(f"{target}: walk of {_oid_str(root)} does not advance: the agent answered "
-                                        f"{_oid_str(arcs)} after {_oid_str(last)}")
-            rows.append((_oid_str(arcs), _to_value(asn1)))
-            last = arcs
-        if ended:
-            break
+        after = batch[-1][0]
     if not rows:
         scalar = (await get(target, [_oid_str(root)]))[_oid_str(root)]
         if not scalar.missing:
@@ -628,20 +748,47 @@ async def walk(target: Target, oid: str, *, max_repetitions: int = 25) -> list[t
     return rows
 
 
-async def _next_batch(target: Target, after: tuple[int, ...], max_repetitions: int) -> tuple[list, int]:
-    """The var-binds following `after` (empty at the end of the MIB), and the max-repetitions to go on with."""
+def _take_rows(target: Target, root: tuple[int, ...], prefix: bytes, after: bytes, batch: list[ber.Varbind],
+               rows: list[tuple[str, Value]]) -> bool:
+    """Append the rows of one answer to a walk of `root` (name `prefix`) that asked for what follows `after`;
+    whether the walk is over: the MIB ended or the answer left the subtree.
+
+    Names under the root start with its name, so only the arcs past it are decoded, to check they increase.
+    """
+    if not batch:
+        return True
+    base = _oid_str(root) + "."
+    size = len(prefix)
+    try:
+        last = ber.decode_subidentifiers(after[size:])
+        for name, value in batch:
+            if value.type in _WALK_ENDS or not name.startswith(prefix):
+                return True
+            arcs = ber.decode_subidentifiers(name[size:])
+            if arcs <= last:
+                raise SNMPProtocolError(f"{target}: walk of {_oid_str(root)} does not advance: the agent answered "
+                                        f"{_oid_str(root + arcs)} after {_oid_str(root + last)}")
+            rows.append((base + ".".join(map(str, arcs)), value))
+            last = arcs
+    except ber.BERError as exc:
+        raise SNMPProtocolError(f"{target}: malformed answer to a walk of {_oid_str(root)}: {exc}") from None
+    return False
+
+
+async def _next_batch(agent: _Agent, after: bytes, max_repetitions: int) -> tuple[list[ber.Varbind], int]:
+    """The varbinds following `after` (empty at the end of the MIB), and the max-repetitions to go on with."""
     while True:
-        if target.version == "v1":
-            response = await _request(target, _NEXT.send_varbinds, [_varbind(after)])
+        if agent.target.version == "v1":
+            response = await _request(agent, ber.GET_NEXT, [after])
         else:
-            response = await _request(target, _BULK.send_varbinds, 0, max_repetitions, [_varbind(after)])
+            response = await _request(agent, ber.GET_BULK, [after], max_repetitions)
         if response.error_status == _TOO_BIG and max_repetitions > 1:
             max_repetitions = max(1, max_repetitions // 2)
             continue
         if response.error_status == _NO_SUCH_NAME:  # SNMPv1's end of the MIB view
             return [], max_repetitions
         if response.error_status:
-            raise _status_error(target, response, [after])
+            raise _status_error(agent.target, response, [after])
         return response.var_binds, max_repetitions
 
 
