@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -13,7 +15,10 @@ from icmp import services as icmp_services
 from icmp.models import PingSettings
 from snmp import services as snmp_services
 from snmp.client import SNMPError
+from snmp.admin import save_item_form
 from snmp.models import Interface, MonitoringItem, SNMPStatus
+from templates_app import applier
+from templates_app.models import MonitoringTemplate
 from wardsite.victoria import VictoriaError
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
@@ -78,8 +83,16 @@ class InterfaceInline(admin.TabularInline):
         return False  # interfaces come from SNMP discovery
 
 
+class DeviceActionForm(ActionForm):
+    """The action bar, with the template the template actions use."""
+
+    template = forms.ModelChoiceField(MonitoringTemplate.objects.all(), required=False,
+                                      help_text="for the template actions")
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    action_form = DeviceActionForm
     list_display = (
         "name", "address", "device_type", "group", "state_badge", "state_since", "rtt", "loss", "availability_24h",
         "flapping", "snmp", "last_seen",
@@ -92,7 +105,8 @@ class DeviceAdmin(admin.ModelAdmin):
     readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
     inlines = (PingSettingsInline, SNMPStatusInline, MonitoringItemInline, InterfaceInline, StateChangeInline)
-    actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp", "poll_snmp")
+    actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp", "poll_snmp",
+               "apply_template", "auto_template", "unlink_template")
     fieldsets = (
         (None, {"fields": ("name", "address", "device_type", "group", "tags", "parent", "description")}),
         ("Hardware", {"fields": ("vendor", "model", "os_version")}),
@@ -102,6 +116,16 @@ class DeviceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_flap_count()
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not MonitoringItem:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # fills new/changed/deleted_objects, which the change message reads
+        for item in formset.deleted_objects:
+            item.delete()
+        for item_form in formset.forms:
+            if item_form.has_changed() and item_form not in formset.deleted_forms:
+                save_item_form(item_form)
 
     def get_changelist_instance(self, request: HttpRequest):
         changelist = super().get_changelist_instance(request)
@@ -224,6 +248,40 @@ class DeviceAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{result.device}: {len(result.items)} items, {len(result.interfaces)} "
                                            f"interfaces, {result.samples_written} samples written", messages.SUCCESS)
+
+    def _chosen_template(self, request: HttpRequest) -> MonitoringTemplate | None:
+        template = MonitoringTemplate.objects.filter(pk=request.POST.get("template") or None).first()
+        if template is None:
+            self.message_user(request, "Choose a template next to the action.", messages.ERROR)
+        return template
+
+    @admin.action(description="Apply the chosen template", permissions=["change"])
+    def apply_template(self, request, queryset):
+        template = self._chosen_template(request)
+        for device in self._snmp_selection(request, queryset) if template else ():
+            report = applier.apply(template, device)
+            self.message_user(request, str(report), messages.WARNING if report.problems else messages.SUCCESS)
+
+    @admin.action(description="Pick and apply the matching template (by sysObjectID/sysDescr)", permissions=["change"])
+    def auto_template(self, request, queryset):
+        for device in self._snmp_selection(request, queryset):
+            try:
+                template, report = applier.auto_apply(device)
+            except (snmp_services.SNMPConfigError, SNMPError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            if template is None:
+                self.message_user(request, f"{device}: no template matches its sysObjectID/sysDescr", messages.WARNING)
+            else:
+                self.message_user(request, str(report), messages.WARNING if report.problems else messages.SUCCESS)
+
+    @admin.action(description="Unlink the chosen template (keep its items as the device's own)",
+                  permissions=["change"])
+    def unlink_template(self, request, queryset):
+        template = self._chosen_template(request)
+        for device in queryset if template else ():
+            kept = applier.unlink(template, device, remove_items=False)
+            self.message_user(request, f"{template} unlinked from {device}; {kept} items kept")
 
 @admin.register(DeviceGroup)
 class DeviceGroupAdmin(admin.ModelAdmin):

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
 
 
@@ -40,13 +41,33 @@ class SNMPCredentialAdmin(admin.ModelAdmin):
         return super().get_queryset(request).defer(*SECRET_FIELDS)
 
 
+def save_item_form(form: forms.ModelForm) -> None:
+    """Save an item form; what the operator changed on a template-made item is kept as an override."""
+    item = form.save(commit=False)
+    if item.pk is None:
+        item.save()
+    else:
+        services.record_overrides(item, {name: form.cleaned_data[name] for name in form.changed_data})
+
+
 @admin.register(MonitoringItem)
 class MonitoringItemAdmin(admin.ModelAdmin):
-    list_display = ("name", "device", "oid", "interval_seconds", "value_type", "units", "enabled")
-    list_filter = ("enabled", "value_type")
-    list_select_related = ("device",)
-    search_fields = ("name", "oid", "device__name")
+    list_display = ("name", "device", "metric", "oid", "interval_seconds", "value_type", "enabled", "last_value",
+                    "template_item")
+    list_filter = ("enabled", "value_type", "template_item__template")
+    list_select_related = ("device", "template_item__template")
+    search_fields = ("name", "metric", "oid", "device__name")
     autocomplete_fields = ("device",)
+    readonly_fields = ("template_item", "overrides", "last_value", "last_error", "last_polled_at")
+    actions = ("reset_overrides",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        save_item_form(form)
+
+    @admin.action(description="Forget overrides (the template's values apply at its next application)",
+                  permissions=["change"])
+    def reset_overrides(self, request, queryset) -> None:
+        self.message_user(request, f"Overrides forgotten on {queryset.update(overrides=[])} items.")
 
 
 @admin.register(Interface)

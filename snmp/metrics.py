@@ -7,7 +7,8 @@ Series (every one labelled `device_id` and `device`; interface series also `ifIn
   out_octets, in_ucast_pkts, out_ucast_pkts, in_errors, out_errors, in_discards, out_discards), their rates
   `snmp_if_in_bps`/`snmp_if_out_bps` (bit/s, clamped at the interface speed) and `snmp_if_<stem>_per_second`,
   `snmp_if_oper_status`/`snmp_if_admin_status` (IF-MIB codes, 1 = up), `snmp_if_speed_bps`;
-- per item: the item's name; for counter items that is the rate per second, the raw counter is `<name>_total`.
+- per item: its `metric`, with its own labels too; for counter items that is the rate per second, the raw
+  counter is `<metric>_total`. An item's value map turns raw values (as text) into the numbers stored.
 Rates come from snmp.counters, from this sample and the previous one (kept between polls by the caller).
 """
 from __future__ import annotations
@@ -26,8 +27,10 @@ _COUNTER_BITS = {SNMPType.COUNTER32: 32, SNMPType.GAUGE32: 32, SNMPType.COUNTER6
 
 @dataclass(frozen=True)
 class ItemInfo:
-    name: str
+    metric: str
     value_type: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value_map: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def _interface(out: Outcome, reading: Reading, if_index: int, info: InterfaceInf
 
 def _item(out: Outcome, reading: Reading, item_id: int, info: ItemInfo, value: Value, labels: dict[str, str],
           previous: Mapping[str, CounterSample], ts: int) -> None:
+    labels = {**info.labels, **labels}
     if value.missing:
         out.items[item_id] = ItemResult(error=f"{value.type.value}: the agent has no such OID")
         return
@@ -135,19 +139,19 @@ def _item(out: Outcome, reading: Reading, item_id: int, info: ItemInfo, value: V
             return
         key = item_key(item_id)
         out.counters[key] = sample
-        out.samples.append(Sample(f"{info.name}_total", labels, float(sample.value), ts))
+        out.samples.append(Sample(f"{info.metric}_total", labels, float(sample.value), ts))
         rate = rate_per_second(previous[key], sample) if key in previous else None
         if rate is not None:
-            out.samples.append(Sample(info.name, labels, rate, ts))
+            out.samples.append(Sample(info.metric, labels, rate, ts))
         out.items[item_id] = ItemResult(value=text)
         return
-    number = _number(value)
+    number = info.value_map.get(text, _number(value))
     if number is None:
         out.items[item_id] = ItemResult(value=text, error=f"{text!r} is not a number")
         return
     if info.value_type == ValueType.INTEGER:
         number = float(int(number))
-    out.samples.append(Sample(info.name, labels, number, ts))
+    out.samples.append(Sample(info.metric, labels, number, ts))
     out.items[item_id] = ItemResult(value=text)
 
 

@@ -61,14 +61,20 @@ class SNMPCredential(models.Model):
             raise ValidationError(errors)
 
 
+# What an operator may change on an item a template created, kept when the template is applied again.
+OVERRIDABLE_FIELDS = ("interval_seconds", "enabled", "units")
+
+
 class MonitoringItem(models.Model):
     """One SNMP value polled from one device on its own interval."""
 
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="snmp_items")
-    name = models.CharField(
-        max_length=100, validators=[validate_metric_name],
-        help_text="Its series name in VictoriaMetrics, e.g. cpu_usage (labelled device_id and device).",
+    name = models.CharField(max_length=255, help_text="Unique on the device, e.g. cpu_usage or storage_used[/var].")
+    metric = models.CharField(
+        max_length=100, blank=True, validators=[validate_metric_name],
+        help_text="Its series name in VictoriaMetrics, e.g. cpu_usage (labelled device_id, device and `labels`).",
     )
+    labels = models.JSONField(default=dict, blank=True, help_text='Extra series labels, e.g. {"cpu": "1"}.')
     oid = models.CharField("OID", max_length=255, validators=[validate_oid], help_text="Numeric OID, e.g. 1.3.6.1.2.1.1.3.0.")
     interval_seconds = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(86400)], help_text="Seconds between polls."
@@ -76,6 +82,12 @@ class MonitoringItem(models.Model):
     value_type = models.CharField(max_length=10, choices=ValueType.choices, default=ValueType.FLOAT)
     units = models.CharField(max_length=20, blank=True, help_text="e.g. %, bytes, bps.")
     enabled = models.BooleanField(default=True)
+    value_map = models.JSONField(default=dict, blank=True, help_text='Raw value -> number stored, e.g. {"on": 1}.')
+    template_item = models.ForeignKey(
+        "templates_app.TemplateItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="device_items",
+        editable=False, help_text="The template item it was created from, if any.")
+    overrides = models.JSONField(default=list, blank=True, editable=False,
+                                 help_text="Fields changed on this device that re-applying the template keeps.")
     next_due_at = models.DateTimeField(default=timezone.now, editable=False, help_text="When it is next polled.")
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_value = models.CharField(max_length=255, blank=True, editable=False,
@@ -89,10 +101,23 @@ class MonitoringItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["device", "name"], name="%(app_label)s_%(class)s_unique_device_name"),
             models.UniqueConstraint(fields=["device", "oid"], name="%(app_label)s_%(class)s_unique_device_oid"),
+            models.CheckConstraint(condition=~Q(metric=""), name="%(app_label)s_%(class)s_metric_set"),
         ]
 
     def __str__(self) -> str:
         return f"{self.device}: {self.name} ({self.oid})"
+
+    def clean(self) -> None:
+        if not self.metric and self.name:  # a hand-made item's series is named like the item unless told otherwise
+            try:
+                validate_metric_name(self.name)
+            except ValidationError as exc:
+                raise ValidationError({"name": exc.messages + ["(or give the series a separate metric name)"]})
+            self.metric = self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.metric = self.metric or self.name  # clean() checked that the name can be a series name
+        super().save(*args, **kwargs)
 
 
 class Interface(models.Model):

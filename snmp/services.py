@@ -21,9 +21,9 @@ from devices import services as device_services
 from devices.choices import DeviceState
 from devices.models import Device
 from snmp import client, metrics, poller
-from snmp.client import SNMPError, SNMPTimeout, Target
+from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
-from snmp.models import Interface, MonitoringItem, SNMPStatus
+from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPStatus
 from wardsite import kv
 from wardsite.dispatch import claim_due, next_due, queue_batches
 from wardsite.victoria import get_client
@@ -73,6 +73,27 @@ def test_connection(target: Target) -> dict[str, str | float | None]:
     uptime = values[poller.SYS_UPTIME]
     facts["uptime_seconds"] = uptime.value / 100 if isinstance(uptime.value, int) else None
     return facts
+
+
+def walk_columns(device: Device, columns: Iterable[str]) -> dict[str, dict[str, Value]]:
+    """Each table column's rows on the device, {column: {row index: value}}; SNMPError/SNMPConfigError on failure."""
+    target = target_for(device)
+    columns = list(dict.fromkeys(columns))
+
+    async def walk_all() -> list[list[tuple[str, Value]]]:
+        return [await client.walk(target, column) for column in columns]
+
+    return {column: {oid[len(column) + 1:]: value for oid, value in rows}
+            for column, rows in zip(columns, client.run(walk_all()))}
+
+
+def record_overrides(item: MonitoringItem, changes: dict) -> None:
+    """Save an operator's changes to an item; on a template-made item they become overrides the template keeps."""
+    for name, value in changes.items():
+        setattr(item, name, value)
+    if item.template_item_id is not None:
+        item.overrides = sorted(set(item.overrides) | (set(changes) & set(OVERRIDABLE_FIELDS)))
+    item.save()
 
 
 def check_pollable(device: Device) -> None:
@@ -212,7 +233,8 @@ def _build(job: _Job, previous: dict[str, CounterSample], force: bool) -> metric
         delay = reading.started - job.status.scheduled_at.timestamp()
     return metrics.build(
         reading, device=job.device.name, previous=previous, delay_seconds=delay,
-        items={item.pk: metrics.ItemInfo(item.name, item.value_type) for item in job.items},
+        items={item.pk: metrics.ItemInfo(item.metric, item.value_type, item.labels, item.value_map)
+               for item in job.items},
         interfaces={index: metrics.InterfaceInfo(i.name or i.descr or str(index), i.speed_bps)
                     for index, i in job.interfaces.items() if index in polled},
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,3 +44,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         users = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:10])
         return Response({"detail": f"Still in use by: {users}"}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Routes with or without the trailing slash (`/api/v1/templates/import` and `.../import/`): scripts that
+    POST without it would otherwise get a redirect their client may not follow with the body."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.trailing_slash = "/?"

@@ -5,6 +5,8 @@ from django.conf import settings
 DEFAULT_SCHEDULES = (
     ("ICMP: dispatch due devices", "icmp.dispatch", lambda: settings.ICMP_DISPATCH_SECONDS),
     ("SNMP: dispatch due devices", "snmp.dispatch", lambda: settings.SNMP_DISPATCH_SECONDS),
+    ("Templates: discover table rows and interfaces again", "templates.reapply",
+     lambda: settings.SNMP_INTERFACE_REFRESH_SECONDS),
     ("VictoriaMetrics: replay spooled writes", "wardsite.replay_spool", lambda: 30),
 )
 

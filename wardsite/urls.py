@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("devices.api.urls")),
+    path("api/v1/", include("templates_app.api.urls")),
     path("api/v1/monitoring/snmp/", include("snmp.api.urls")),
     path("api/v1/monitoring/icmp/", include("icmp.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),

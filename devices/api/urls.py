@@ -1,10 +1,10 @@
-from rest_framework.routers import DefaultRouter
+from wardsite.api import OptionalSlashRouter
 
 from devices.api import views
 
 app_name = "devices-api"
 
-router = DefaultRouter()
+router = OptionalSlashRouter()
 router.register("devices", views.DeviceViewSet)
 router.register("device-groups", views.DeviceGroupViewSet)
 router.register("tags", views.TagViewSet)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from devices.models import Device
 from devices.validators import normalize_address
+from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
 from wardsite.api import ModelValidationMixin
 
@@ -33,9 +34,19 @@ class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer
 
 
 class MonitoringItemSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    """Changes to a template-made item's interval, enabled flag or units become overrides the template keeps."""
+
     class Meta:
         model = MonitoringItem
-        fields = ["id", "device", "name", "oid", "interval_seconds", "value_type", "units", "enabled"]
+        fields = ["id", "device", "name", "metric", "labels", "oid", "interval_seconds", "value_type", "units",
+                  "value_map", "enabled", "template_item", "overrides", "last_value", "last_error", "last_polled_at"]
+        read_only_fields = ["template_item", "overrides", "last_value", "last_error", "last_polled_at"]
+        extra_kwargs = {"metric": {"required": False}}
+
+    def update(self, instance: MonitoringItem, validated_data: dict) -> MonitoringItem:
+        changed = {name: value for name, value in validated_data.items() if getattr(instance, name) != value}
+        services.record_overrides(instance, changed)
+        return instance
 
 
 class InterfaceSerializer(serializers.ModelSerializer):

@@ -1,11 +1,11 @@
 from django.urls import re_path
-from rest_framework.routers import DefaultRouter
+from wardsite.api import OptionalSlashRouter
 
 from snmp.api import views
 
 app_name = "snmp-api"
 
-router = DefaultRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("credentials", views.SNMPCredentialViewSet)
 router.register("items", views.MonitoringItemViewSet)
 router.register("interfaces", views.InterfaceViewSet)

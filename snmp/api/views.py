@@ -52,7 +52,7 @@ class CanPoll(BasePermission):
         return request.user.has_perm("devices.change_device")
 
 
-def _snmp_failure(exc: SNMPError) -> Response:
+def snmp_failure(exc: SNMPError) -> Response:
     """HTTP 502: the request was fine, the device (or network) did not give an answer."""
     return Response({"ok": False, "error": str(exc), "error_type": ERROR_TYPES.get(type(exc), "error")}, status=502)
 
@@ -77,7 +77,7 @@ class SNMPTestView(APIView):
         try:
             facts = services.test_connection(target)
         except SNMPError as exc:
-            return _snmp_failure(exc)
+            return snmp_failure(exc)
         return Response({"ok": True, "target": str(target), **facts})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from devices.models import Device
-from snmp.models import Interface, SNMPCredential
+from snmp.models import Interface, MonitoringItem, SNMPCredential
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +48,37 @@ def test_an_item_with_a_bad_name_or_oid_is_a_form_error(admin_client, device):
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "name" in errors and "oid" in errors
+
+
+def management_forms(admin_client, url: str) -> dict[str, str]:
+    """The hidden inputs of an admin form (CSRF aside, the inlines' management forms), as a browser sends them."""
+    import re
+
+    page = admin_client.get(url).content.decode()
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+
+
+def test_a_device_with_an_item_is_added_and_an_edit_of_a_template_item_becomes_an_override(admin_client, device):
+    data = {**management_forms(admin_client, "/admin/devices/device/add/"), "name": "r2", "address": "127.0.0.3",
+            "device_type": "router", "source": "local", "snmp_port": "161", "icmp_enabled": "on",
+            "snmp_items-TOTAL_FORMS": "1", "snmp_items-0-name": "uptime", "snmp_items-0-oid": "1.3.6.1.2.1.1.3.0",
+            "snmp_items-0-interval_seconds": "60", "snmp_items-0-value_type": "integer", "snmp_items-0-enabled": "on"}
+    response = admin_client.post("/admin/devices/device/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    item = MonitoringItem.objects.get(device__name="r2")
+    assert item.metric == "uptime"
+
+    from templates_app.document import parse_document
+    from templates_app.library import save_spec
+    from templates_app.tests.test_document import GOOD
+
+    MonitoringItem.objects.filter(pk=item.pk).update(
+        template_item=save_spec(parse_document(GOOD)).items.get(key="load_1m"))
+    url = f"/admin/devices/device/{item.device_id}/change/"
+    data = {**management_forms(admin_client, url), "name": "r2", "address": "127.0.0.3", "device_type": "router",
+            "source": "local", "snmp_port": "161", "icmp_enabled": "on", "snmp_items-0-name": "uptime",
+            "snmp_items-0-oid": "1.3.6.1.2.1.1.3.0", "snmp_items-0-interval_seconds": "300",
+            "snmp_items-0-value_type": "integer", "snmp_items-0-enabled": "on"}
+    assert admin_client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert (item.interval_seconds, item.overrides) == (300, ["interval_seconds"])

@@ -169,3 +169,21 @@ def test_the_bulk_action_enables_snmp_only_where_a_credential_is_set(admin_clien
     messages = [str(m) for m in response.context["messages"]]
     assert "Not enabled without an SNMP credential: bare" in messages
     assert list(Device.objects.filter(snmp_enabled=True).values_list("name", flat=True)) == ["ready"]
+
+
+def test_an_item_made_without_a_metric_is_named_like_its_series_and_edits_of_template_items_are_overrides(api, device):
+    response = api.post("/api/v1/monitoring/snmp/items/", {"device": device.pk, "name": "uptime",
+                                                           "oid": "1.3.6.1.2.1.1.3.0"}, format="json")
+    assert response.status_code == 201 and response.json()["metric"] == "uptime"
+    item = MonitoringItem.objects.get(pk=response.json()["id"])
+    assert item.metric == "uptime"
+
+    from templates_app.document import parse_document
+    from templates_app.library import save_spec
+    from templates_app.tests.test_document import GOOD
+
+    template_item = save_spec(parse_document(GOOD)).items.get(key="load_1m")
+    MonitoringItem.objects.filter(pk=item.pk).update(template_item=template_item)
+    response = api.patch(f"/api/v1/monitoring/snmp/items/{item.pk}/", {"interval_seconds": 15, "name": "up"},
+                         format="json")
+    assert response.status_code == 200 and response.json()["overrides"] == ["interval_seconds"]
