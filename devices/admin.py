@@ -18,7 +18,7 @@ from snmp.client import SNMPError
 from snmp.admin import save_item_form
 from snmp.models import Interface, MonitoringItem, SNMPStatus
 from templates_app import applier
-from templates_app.models import MonitoringTemplate
+from templates_app.models import MonitoringTemplate, TemplateAssignment
 from wardsite.victoria import VictoriaError
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
@@ -58,6 +58,17 @@ class MonitoringItemInline(admin.TabularInline):
     fields = ("name", "oid", "interval_seconds", "value_type", "units", "enabled", "last_value", "last_error",
               "last_polled_at")
     readonly_fields = ("last_value", "last_error", "last_polled_at")
+
+
+class TemplateAssignmentInline(admin.TabularInline):
+    model = TemplateAssignment
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("template", "auto", "applied_version", "applied_at", "error")
+    verbose_name_plural = "templates (apply or unlink from the device list)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 class SNMPStatusInline(admin.StackedInline):
@@ -104,7 +115,8 @@ class DeviceAdmin(admin.ModelAdmin):
     filter_horizontal = ("tags",)
     readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
-    inlines = (PingSettingsInline, SNMPStatusInline, MonitoringItemInline, InterfaceInline, StateChangeInline)
+    inlines = (PingSettingsInline, SNMPStatusInline, TemplateAssignmentInline, MonitoringItemInline, InterfaceInline,
+               StateChangeInline)
     actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp", "poll_snmp",
                "apply_template", "auto_template", "unlink_template")
     fieldsets = (

@@ -8,6 +8,7 @@ removed. Re-applying with nothing changed writes nothing.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -159,11 +160,10 @@ def _drafts(device: Device, items: list[TemplateItem], report: ApplyReport) -> t
             drafts.append(_draft(item, item.oid, {}, item.key))
             complete.add(item.pk)
         elif discovery.interfaces:
-            for interface in interfaces:
-                if all(f.keeps(_interface_value(interface, f.field)) for f in discovery.filters):
-                    name = interface.name or interface.descr or str(interface.if_index)
-                    drafts.append(_draft(item, f"{item.oid}.{interface.if_index}",
-                                         {"ifIndex": str(interface.if_index), "ifName": name}, f"{item.key}[{name}]"))
+            rows = {str(i.if_index): i.name or i.descr or str(i.if_index) for i in interfaces
+                    if all(f.keeps(_interface_value(i, f.field)) for f in discovery.filters)}
+            drafts.extend(_draft(item, f"{item.oid}.{index}", {"ifIndex": index, "ifName": name}, key)
+                          for index, name, key in _row_names(item, rows))
             complete.add(item.pk)
         elif all(column in tables for column in _columns(discovery)):
             drafts.extend(_table_drafts(item, discovery, tables))
@@ -176,17 +176,23 @@ def _columns(discovery: DiscoverySpec) -> list[str]:
 
 
 def _table_drafts(item: TemplateItem, discovery: DiscoverySpec, tables: dict[str, dict[str, Value]]) -> list[_Draft]:
-    drafts = []
+    rows = {}
     for index, value in tables[discovery.table].items():
         if not all(f.keeps(_text(tables[f.oid].get(index))) for f in discovery.filters):
             continue
-        label = index
+        rows[index] = index
         if discovery.label_oid:
             row = _text(value) if discovery.label_from_value else index
-            label = _text(tables[discovery.label_oid].get(row)) or index
-        drafts.append(_draft(item, f"{item.oid}.{index}", {"index": index, discovery.label: label},
-                             f"{item.key}[{label}]"))
-    return drafts
+            rows[index] = _text(tables[discovery.label_oid].get(row)) or index
+    return [_draft(item, f"{item.oid}.{index}", {"index": index, discovery.label: label}, name)
+            for index, label, name in _row_names(item, rows)]
+
+
+def _row_names(item: TemplateItem, rows: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(index, label, item name) per row; a label that several rows share (two "Fan" sensors) gets the index too."""
+    seen = Counter(rows.values())
+    return [(index, label, f"{item.key}[{label}]" if seen[label] == 1 else f"{item.key}[{label} #{index}]")
+            for index, label in rows.items()]
 
 
 def _draft(item: TemplateItem, oid: str, labels: dict[str, str], name: str) -> _Draft:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from templates_app import zabbix
 from templates_app.document import (
     DiscoverySpec, DocumentError, ItemSpec, TemplateSpec, TriggerSpec, discovery_document, load_text, parse_discovery,
     parse_document, to_document,
@@ -95,9 +96,52 @@ def document_hash(spec: TemplateSpec) -> str:
     return hashlib.sha256(json.dumps(to_document(canonical(spec)), sort_keys=True).encode()).hexdigest()
 
 
-def import_text(text: str, *, origin: str = TemplateOrigin.LOCAL) -> MonitoringTemplate:
-    """Save the template a JSON/YAML document describes; DocumentError with every problem otherwise."""
-    return save_spec(parse_document(load_text(text)), origin=origin)
+@dataclass
+class ImportResult:
+    templates: list[MonitoringTemplate]
+    skipped: list[str] = field(default_factory=list)  # what a Zabbix export had that was not translated, and why
+
+
+def import_text(text: str, *, filename: str = "") -> ImportResult:
+    """Save the template(s) of a document (JSON/YAML) or a Zabbix 6.0/7.0 export (YAML/XML/JSON), all or nothing.
+
+    DocumentError with every problem otherwise.
+    """
+    data = None if text.lstrip("\ufeff \t\r\n").startswith("<") else load_text(text)
+    if data is not None and not (isinstance(data, dict) and "zabbix_export" in data):
+        return ImportResult([save_spec(parse_document(data))])
+    try:
+        imports = zabbix.convert(text, filename=filename)
+    except zabbix.ZabbixImportError as exc:
+        raise DocumentError([str(exc)]) from None
+    specs, errors, skipped = [], [], []
+    for found in imports:
+        try:
+            specs.append(parse_document(found.document))
+        except DocumentError as exc:
+            errors += [f"{found.template}: {error}" for error in exc.errors]
+        skipped += [f"{found.template}: {line}" for line in found.skipped]
+    if errors:
+        raise DocumentError(errors)
+    keys = {spec.key for spec in specs}
+    templates = []
+    with transaction.atomic():
+        for spec in _in_include_order(specs):
+            known = [key for key in spec.includes if key in keys or MonitoringTemplate.objects.filter(key=key).exists()]
+            skipped += [f"{spec.name}: includes {key}: not imported yet; import that template, then this one again"
+                        for key in spec.includes if key not in known]
+            templates.append(save_spec(replace(spec, includes=tuple(known)), origin=TemplateOrigin.ZABBIX))
+    return ImportResult(templates, skipped)
+
+
+def _in_include_order(specs: list[TemplateSpec]) -> list[TemplateSpec]:
+    """Included templates before those that include them (a cycle is left in the order given)."""
+    pending, ordered = {spec.key: spec for spec in specs}, []
+    while pending:
+        ready = [s for s in pending.values() if not any(key in pending for key in s.includes)] or list(pending.values())
+        for spec in ready:
+            ordered.append(pending.pop(spec.key))
+    return ordered
 
 
 # --- the default library ------------------------------------------------------------------------------------
@@ -119,14 +163,7 @@ def default_specs(directory: Path = DEFAULTS_DIR) -> list[TemplateSpec]:
         except DocumentError as exc:
             raise DocumentError([f"{path.name}: {error}" for error in exc.errors]) from None
         specs[spec.key] = spec
-    ordered: list[TemplateSpec] = []
-    while specs:
-        ready = [s for s in specs.values() if all(key not in specs for key in s.includes)]
-        if not ready:
-            raise DocumentError([f"{key}: includes a template that is not shipped, or in a cycle" for key in specs])
-        for spec in ready:
-            ordered.append(specs.pop(spec.key))
-    return ordered
+    return _in_include_order(list(specs.values()))
 
 
 def load_defaults(directory: Path = DEFAULTS_DIR) -> LoadReport:

@@ -129,6 +129,21 @@ def victoria_url(victoria: VictoriaServer, settings) -> str:
     return victoria.url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_spool_key() -> Iterator[str]:
+    """A VictoriaMetrics spool key of this test session's own, deleted at its end: samples spooled while a run's
+    VictoriaMetrics was unreachable must not be replayed into a later run's (Redis outlives test sessions)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    key = f"wardflux:test:spool:{uuid.uuid4().hex}"
+    with override_settings(VICTORIA_SPOOL_KEY=key):
+        yield key
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    connection.delete(key, f"{key}:lock")
+    connection.close()
+
+
 @pytest.fixture
 def redis_spool(settings) -> Iterator[str]:
     """settings.VICTORIA_SPOOL_KEY set to a key of this test's own; the key and its lock are deleted afterwards."""

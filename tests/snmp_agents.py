@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bz2
+import fcntl
 import os
 import re
 import shutil
@@ -303,8 +304,9 @@ class SnmpsimAgent:
     host = LOOPBACK
     v3_user = V3User("simulator", "SHA", "auctoritas", "AES", "privatus")  # snmpsim's defaults, passed explicitly
 
-    def __init__(self, directory: Path, port: int, recordings: dict[str, Path]) -> None:
+    def __init__(self, directory: Path, port: int, recordings: dict[str, Path], store: Path) -> None:
         self.port = port
+        self.store = store  # data/ (the recordings served) and cache/ (snmpsim's indexes of them)
         self.address = f"{self.host}:{port}"
         self.communities = tuple(recordings)
         self.recordings = recordings  # community -> recording file served
@@ -350,13 +352,13 @@ class SnmpsimAgent:
 
         asyncio.run(send())
 
-    def start(self, responder: Path) -> None:
-        data, cache = self.directory / "data", self.directory / "cache"
-        cache.mkdir()
+    def start(self) -> None:
+        data, cache = self.store / "data", self.store / "cache"
+        cache.mkdir(exist_ok=True)
         user = self.v3_user
         env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}  # as root it would otherwise insist on dropping to nobody
         self._process.start([
-            str(responder), f"--data-dir={data}", f"--cache-dir={cache}", f"--agent-udpv4-endpoint={self.address}",
+            sys.executable, "-c", _SNMPSIM_RESPONDER, f"--data-dir={data}", f"--cache-dir={cache}", f"--agent-udpv4-endpoint={self.address}",
             f"--v3-user={user.name}", f"--v3-auth-key={user.auth_key}", f"--v3-auth-proto={user.auth_protocol}",
             f"--v3-priv-key={user.priv_key}", f"--v3-priv-proto={user.priv_protocol}",
             "--logging-method=stderr", "--log-level=error",
@@ -392,15 +394,32 @@ def _snmprec_value(tag: str, text: str) -> tuple[str, int | bytes | str | None]:
 
 
 OWN_RECORDINGS = Path(__file__).parent / "data"
+# snmpsim-command-responder, keeping every recording open: by default it closes the oldest opened after 31, and
+# reopening a large recording's index costs seconds (longer than a poll's timeout).
+_SNMPSIM_RESPONDER = """
+import sys
+from snmpsim.datafile import DataFile
+from snmpsim.commands.responder import main
+DataFile.max_queue_entries = 1000
+sys.argv[0] = "snmpsim-command-responder"
+sys.exit(main())
+"""
+SNMPSIM_STORE = Path(__file__).resolve().parents[1] / "var" / "test" / "snmpsim"
 
 
 def _recording_files() -> dict[str, Path]:
     """community (basename) -> recording file: the chosen ones of the installed snmpsim-data, and our own."""
     import snmpsim_data
 
+    from templates_app.tests.recordings import VERIFIED_BY  # the recordings the default templates are tested on
+
     data = Path(snmpsim_data.__file__).parent / "data"
+
     files = {path.name.removesuffix(".snmprec"): path for path in OWN_RECORDINGS.glob("*.snmprec")}
-    for recording in SNMPSIM_RECORDINGS:
+    wanted = dict.fromkeys([*SNMPSIM_RECORDINGS, *(r for recordings in VERIFIED_BY.values() for r in recordings)])
+    for recording in wanted:
+        if Path(recording).name in files:
+            pytest.fail(f"two recordings named {Path(recording).name}: snmpsim would serve one", pytrace=False)
         matches = sorted(data.glob(f"{recording}.snmprec*"))
         if not matches:
             pytest.fail(f"snmpsim-data has no recording {recording} under {data}", pytrace=False)
@@ -410,17 +429,38 @@ def _recording_files() -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimAgent]:
-    """snmpsim for the session on a free loopback UDP port, serving SNMPSIM_RECORDINGS."""
-    directory = tmp_path_factory.mktemp("snmpsim")
-    (directory / "data").mkdir()
-    recordings = {}
-    for community, source in _recording_files().items():
-        served = directory / "data" / (community + source.name[source.name.index(".snmprec"):])
-        shutil.copyfile(source, served)  # not a symlink: snmpsim would name the community after the link's target
-        recordings[community] = served
-    agent = SnmpsimAgent(directory, free_udp_port(), recordings)
+    """snmpsim for the session on a free loopback UDP port, serving SNMPSIM_RECORDINGS and the templates' ones.
+
+    The recordings and snmpsim's indexes of them stay under var/test/snmpsim between runs: indexing 2 million
+    recorded OIDs takes over a minute, so only a first run (or a changed recording) pays for it. A lock keeps two
+    test sessions from preparing the directory at once.
+    """
+    store = SNMPSIM_STORE
+    (store / "data").mkdir(parents=True, exist_ok=True)
+    with open(store.parent / "snmpsim.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        recordings = _served_recordings(store / "data")
+        agent = SnmpsimAgent(tmp_path_factory.mktemp("snmpsim"), free_udp_port(), recordings, store)
+        agent.start()  # returns once all are indexed
     try:
-        agent.start(Path(sys.executable).parent / "snmpsim-command-responder")
         yield agent
     finally:
         agent.stop()
+
+
+def _served_recordings(data: Path) -> dict[str, Path]:
+    """Put the recordings in `data` as snmpsim must see them; community -> file served."""
+    served = {}
+    for community, source in _recording_files().items():
+        target = served[community] = data / f"{community}.snmprec"
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        # Copied, not linked (snmpsim would name the community after a link's target), and decompressed: snmpsim
+        # seeks in a .bz2 by decompressing from its start, seconds per request on the large recordings.
+        partial = target.with_suffix(".partial")
+        with (bz2.open if source.suffix == ".bz2" else open)(source, "rb") as recording, open(partial, "wb") as copy:
+            shutil.copyfileobj(recording, copy)
+        partial.replace(target)
+    for stale in set(data.iterdir()) - set(served.values()):
+        stale.unlink()
+    return served

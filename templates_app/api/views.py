@@ -39,20 +39,24 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
     filterset_fields = ["origin", "vendor"]
     search_fields = ["name", "key", "vendor", "description"]
 
-    @extend_schema(request=ImportSerializer, responses=MonitoringTemplateSerializer)
+    @extend_schema(request=ImportSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="import")
     def import_(self, request: Request) -> Response:
-        """Create or replace a template from a document; 400 with every error and its path otherwise."""
+        """Create or replace templates from a document or a Zabbix export; 400 with every error and its path.
+
+        Returns the templates saved and, for Zabbix exports, what was not translated and why (`skipped`).
+        """
         body = ImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             if "document" in body.validated_data:
-                template = library.save_spec(parse_document(body.validated_data["document"]))
+                result = library.ImportResult([library.save_spec(parse_document(body.validated_data["document"]))])
             else:
-                template = library.import_text(body.validated_data["text"])
+                result = library.import_text(body.validated_data["text"])
         except DocumentError as exc:
             raise ValidationError({"document": exc.errors}) from None
-        return Response(self.get_serializer(template).data, status=status.HTTP_201_CREATED)
+        return Response({"templates": self.get_serializer(result.templates, many=True).data,
+                         "skipped": result.skipped}, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("as", str, enum=["json", "yaml"])], responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -28,7 +29,7 @@ def linux(snmpsim) -> Device:
 def test_import_then_export_gives_the_same_document(api):
     response = api.post("/api/v1/templates/import", {"document": GOOD}, format="json")
     assert response.status_code == 201, response.json()
-    pk = response.json()["id"]
+    pk = response.json()["templates"][0]["id"]
     exported = parse_document(json.loads(api.get(f"/api/v1/templates/{pk}/export").content))
     assert exported == canonical(parse_document(GOOD))
     as_yaml = api.get(f"/api/v1/templates/{pk}/export?as=yaml").content.decode()
@@ -54,7 +55,8 @@ def test_including_an_unknown_template_is_refused(api):
 
 
 def test_apply_auto_template_and_unlink(api, linux):
-    pk = api.post("/api/v1/templates/import", {"document": GOOD}, format="json").json()["id"]
+    MonitoringTemplate.objects.filter(origin="builtin").delete()  # only this test's template competes
+    pk = api.post("/api/v1/templates/import", {"document": GOOD}, format="json").json()["templates"][0]["id"]
     reports = api.post(f"/api/v1/templates/{pk}/apply", {"devices": [linux.pk]}, format="json").json()
     assert reports[0]["created"] > 0 and reports[0]["problems"] == []
     again = api.post(f"/api/v1/devices/{linux.pk}/auto-template/").json()
@@ -81,3 +83,24 @@ def test_import_template_command(tmp_path):
     with pytest.raises(CommandError, match="key: 'Bad Key' does not match") as raised:
         call_command("import_template", str(bad))
     assert raised.value.returncode == 2 and not MonitoringTemplate.objects.filter(name="Other").exists()
+
+
+ZABBIX = Path(__file__).parent / "data" / "zabbix"
+
+
+def test_a_zabbix_export_imports_through_the_api_and_the_command(api, capsys):
+    response = api.post("/api/v1/templates/import", {"text": (ZABBIX / "cisco_ios_by_snmp.xml").read_text()},
+                        format="json")
+    assert response.status_code == 201, response.json()
+    (template,) = response.json()["templates"]
+    assert template["origin"] == "zabbix" and template["items"] and template["triggers"]
+    assert "Cisco IOS by SNMP: item icmpping: not an SNMP item (type SIMPLE)" in response.json()["skipped"]
+    call_command("import_template", str(ZABBIX / "host_resources_mib_by_snmp.yaml"))
+    out = capsys.readouterr().out
+    assert out.count("zabbix-") >= 3 and "skipped " in out
+
+
+def test_a_broken_zabbix_export_is_refused(api):
+    response = api.post("/api/v1/templates/import", {"text": "<zabbix_export><version>3.0</version></zabbix_export>"},
+                        format="json")
+    assert response.status_code == 400 and "not supported" in response.json()["document"][0]

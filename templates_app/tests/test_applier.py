@@ -124,6 +124,7 @@ def test_unlinking_removes_or_keeps_the_items(linux, template, remove, left):
 
 
 def test_auto_selection_reads_the_facts_and_picks_the_highest_priority(linux, template):
+    MonitoringTemplate.objects.filter(origin="builtin").delete()  # only this test's templates compete
     generic = copy.deepcopy(GOOD)
     generic.update(key="anything", name="Anything", priority=0, match={"sys_object_ids": ["1.3.6.1"]}, items=[],
                    triggers=[])

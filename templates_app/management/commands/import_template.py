@@ -19,8 +19,11 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {file}: {exc}", returncode=2) from None
         try:
-            template = import_text(text)
+            result = import_text(text, filename=file.name)
         except DocumentError as exc:
             raise CommandError(f"{file}: {exc}", returncode=2) from None
-        self.stdout.write(f"{template.key}: {template.name} (version {template.version}), "
-                          f"{template.items.count()} items, {template.triggers.count()} triggers")
+        for template in result.templates:
+            self.stdout.write(f"{template.key}: {template.name} (version {template.version}), "
+                              f"{template.items.count()} items, {template.triggers.count()} triggers")
+        for line in result.skipped:
+            self.stdout.write(f"skipped {line}")
