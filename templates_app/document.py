@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from alerts.choices import Severity
+from alerts.expressions import ExpressionError
+from alerts.expressions import parse as parse_expression
 from devices.choices import DeviceType
 from snmp.choices import ValueType
 from snmp.oids import parse_oid
@@ -360,11 +362,16 @@ def _triggers(check: _Checker, data: Any) -> list[TriggerSpec]:
             except ValueError as exc:
                 check.error(f"{path}.for", str(exc))
         expression = check.text(trigger, "expression", path, max_length=1000)
-        if not expression.strip():
-            check.error(f"{path}.expression", "required")
+        recovery = check.text(trigger, "recovery_expression", path, max_length=1000)
+        for key, text in (("expression", expression), ("recovery_expression", recovery)):
+            if text.strip() or key == "expression":
+                try:
+                    parse_expression(text)
+                except ExpressionError as exc:
+                    check.error(f"{path}.{key}", str(exc))
         triggers.append(TriggerSpec(
             name=name, expression=expression, for_seconds=for_seconds, severity=severity,
-            recovery_expression=check.text(trigger, "recovery_expression", path, max_length=1000),
+            recovery_expression=recovery,
             description=check.text(trigger, "description", path, max_length=10_000),
         ))
     return triggers

@@ -35,6 +35,11 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
+def escape_label_value(value: str) -> str:
+    """A label value as it goes between double quotes, in the exposition format and in MetricsQL."""
+    return value.translate(_LABEL_VALUE_ESCAPES)
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One value of one series; names are checked here, so a bad one fails before any I/O."""
@@ -67,7 +72,7 @@ def format_samples(samples: Iterable[Sample], *, now_ms: int | None = None) -> s
 
 
 def _format_line(sample: Sample, now_ms: int) -> str:
-    labels = ",".join(f'{name}="{value.translate(_LABEL_VALUE_ESCAPES)}"' for name, value in sample.labels.items())
+    labels = ",".join(f'{name}="{escape_label_value(value)}"' for name, value in sample.labels.items())
     series = f"{sample.name}{{{labels}}}" if labels else sample.name
     timestamp = now_ms if sample.timestamp_ms is None else sample.timestamp_ms
     return f"{series} {_format_value(sample.value)} {timestamp}\n"

@@ -58,6 +58,10 @@ def test_a_good_document_reads_back_the_same_after_writing():
     (lambda d: d["triggers"][0].update(severity="urgent"), "triggers[0].severity: 'urgent' is not one of"),
     (lambda d: d["triggers"][0].update({"for": "five minutes"}), "triggers[0].for: 'five minutes' is not a duration"),
     (lambda d: d.update(includes=["lab-linux"]), "includes[0]: a template cannot include itself"),
+    (lambda d: d["triggers"][0].update(expression="avg(load_1m, 5m) >"),
+     "triggers[0].expression: line 1, column 19: expected a number after '>'"),
+    (lambda d: d["triggers"][0].update(recovery_expression="average(load_1m) < 2"),
+     "triggers[0].recovery_expression: line 1, column 1: unknown function 'average'"),
 ])
 def test_each_broken_rule_is_reported_with_its_path(change, error):
     import copy
