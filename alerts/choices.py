@@ -9,3 +9,26 @@ class Severity(models.TextChoices):
     MEDIUM = "medium", "Medium"
     LOW = "low", "Low"
     INFO = "info", "Info"
+
+
+class ChannelKind(models.TextChoices):
+    """How a notification channel delivers."""
+
+    EMAIL = "email", "Email (SMTP)"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+    DISCORD = "discord", "Discord"
+    WEBHOOK = "webhook", "Webhook (JSON)"
+    SMS = "sms", "SMS (Twilio-style API)"
+
+
+class AlertStatus(models.TextChoices):
+    """Where an alert is in its life: pending (holding, not yet for long enough), firing, resolved."""
+
+    PENDING = "pending", "Pending"
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+
+    @classmethod
+    def open(cls) -> list[str]:
+        return [cls.PENDING, cls.FIRING]

@@ -3,30 +3,15 @@ from django.contrib import admin
 
 from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
+from wardsite.forms import WriteOnlySecretsForm
 
 
-class SNMPCredentialForm(forms.ModelForm):
-    """Secrets are write-only: never rendered back; left blank, the stored value is kept."""
+class SNMPCredentialForm(WriteOnlySecretsForm):
+    secret_fields = SECRET_FIELDS
 
     class Meta:
         model = SNMPCredential
         fields = "__all__"
-        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in SECRET_FIELDS:
-            self.initial[name] = ""
-            if self.instance.pk:
-                self.fields[name].help_text += " Leave blank to keep the stored value."
-
-    def _post_clean(self) -> None:
-        # blank secret on edit = keep the stored one (restored before the model's clean() runs)
-        if self.instance.pk:
-            for name in SECRET_FIELDS:
-                if not self.cleaned_data.get(name):
-                    self.cleaned_data.pop(name, None)
-        super()._post_clean()
 
 
 @admin.register(SNMPCredential)

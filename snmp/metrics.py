@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from snmp.choices import ValueType
 from snmp.client import SNMPType, Value
 from snmp.counters import CounterSample, bits_per_second, rate_per_second
-from snmp.poller import COUNTER_COLUMNS, Reading
+from snmp.poller import COUNTER_COLUMNS, STATUS_COLUMNS, Reading
 from wardsite.victoria import Sample
 
 _COUNTER_BITS = {SNMPType.COUNTER32: 32, SNMPType.GAUGE32: 32, SNMPType.COUNTER64: 64}
@@ -163,3 +163,14 @@ def _number(value: Value) -> float | None:
         return float(value.text.strip().rstrip("%"))
     except ValueError:
         return None
+
+
+def series_names() -> frozenset[str]:
+    """Every series name the SNMP poller itself writes (device and interface series, not items)."""
+    names = {"snmp_up", "snmp_poll_duration_seconds", "snmp_poll_delay_seconds", "snmp_uptime_seconds",
+             "snmp_if_speed_bps", *(f"snmp_if_{status}" for status, _ in STATUS_COLUMNS)}
+    for stem, _, _ in COUNTER_COLUMNS:
+        names.add(f"snmp_if_{stem}_total")
+        names.add(f"snmp_if_{stem.removesuffix('_octets')}_bps" if stem.endswith("_octets")
+                  else f"snmp_if_{stem}_per_second")
+    return frozenset(names)

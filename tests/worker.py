@@ -16,15 +16,17 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_for(condition: Callable[[], object], timeout: float, message: str, interval: float = 0.25) -> object:
-    """Poll `condition` until it returns something truthy; fail with `message` after `timeout` seconds."""
+def wait_for(condition: Callable[[], object], timeout: float, message: str, interval: float = 0.25,
+             seen: Callable[[], object] | None = None) -> object:
+    """Poll `condition` until it returns something truthy; fail with `message` (and what `seen()` returns then)
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s: {message}")
+    pytest.fail(f"timed out after {timeout:.0f}s: {message}" + (f"; seen: {seen()!r}" if seen else ""))
 
 
 def _database_url() -> str:

@@ -8,6 +8,7 @@ DEFAULT_SCHEDULES = (
     ("Templates: discover table rows and interfaces again", "templates.reapply",
      lambda: settings.SNMP_INTERFACE_REFRESH_SECONDS),
     ("VictoriaMetrics: replay spooled writes", "wardsite.replay_spool", lambda: 30),
+    ("Alerts: evaluate rules", "alerts.evaluate", lambda: settings.ALERT_EVALUATION_SECONDS),
 )
 
 

@@ -167,6 +167,8 @@ SNMP_DOWN_AFTER = env_int("SNMP_DOWN_AFTER", 3, minimum=1)
 SNMP_BATCH_SIZE = env_int("SNMP_BATCH_SIZE", 200, minimum=1)
 SNMP_CONCURRENCY = env_int("SNMP_CONCURRENCY", 200, minimum=1)
 SNMP_DISPATCH_SECONDS = env_int("SNMP_DISPATCH_SECONDS", 5, minimum=1)
+# --- Alerting ------------------------------------------------------------------------------------
+ALERT_EVALUATION_SECONDS = env_int("ALERT_EVALUATION_SECONDS", 10, minimum=1, maximum=60)
 # Flapping: this many state changes within the window marks a device as flapping.
 FLAP_WINDOW_MINUTES = env_int("FLAP_WINDOW_MINUTES", 30, minimum=1)
 FLAP_THRESHOLD = env_int("FLAP_THRESHOLD", 4, minimum=2)

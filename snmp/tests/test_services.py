@@ -75,7 +75,7 @@ def test_items_are_polled_with_their_types_and_missing_oids_are_reported(snmpsim
     uptime = snmpsim.recorded("unknown-006", "1.3.6.1.2.1.1.3")[SYS_UPTIME][1]
     assert result.items["uptime_ticks"].value == str(uptime)
     wait_for(lambda: latest(f'uptime_ticks{{device_id="{device.pk}"}}') == {device.name: float(uptime)}, 10,
-             "the item's series")
+             "the item's series", seen=lambda: get_client().query(f'{{device_id="{device.pk}"}}'))
     item = MonitoringItem.objects.get(device=device, name="nothing_here")
     assert item.last_error and item.last_polled_at is not None and item.next_due_at > item.last_polled_at
 

@@ -1,0 +1,73 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from alerts import services
+from alerts.models import Alert, AlertRule, NotificationChannel
+from wardsite.forms import WriteOnlySecretsForm
+
+
+class NotificationChannelForm(WriteOnlySecretsForm):
+    secret_fields = ("secret",)
+
+    class Meta:
+        model = NotificationChannel
+        fields = "__all__"
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    form = NotificationChannelForm
+    list_display = ("name", "kind", "enabled")
+    list_filter = ("kind", "enabled")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("secret")  # the list never shows it: don't decrypt it
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "severity", "expression", "enabled")
+    list_filter = ("severity", "enabled", "channels")
+    search_fields = ("name", "expression", "description")
+    filter_horizontal = ("devices", "groups", "tags", "templates", "channels", "escalation_channels")
+    fieldsets = (
+        (None, {"fields": ("name", "severity", "enabled", "description", "runbook_url")}),
+        ("Condition", {"fields": ("expression", "recovery_expression", "for_seconds")}),
+        ("Scope (none: every device)", {"fields": ("devices", "groups", "tags", "templates")}),
+        ("Notifications", {"fields": ("channels", "repeat_minutes", "escalate_after_minutes",
+                                      "escalation_channels")}),
+    )
+
+
+SEVERITY_COLOURS = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825", "low": "#1565c0", "info": "#607d8b"}
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("subject", "rule", "coloured_severity", "status", "value", "triggered_at", "acknowledged_by",
+                    "resolved_at")
+    list_filter = ("status", "severity", "rule", ("acknowledged_at", admin.EmptyFieldListFilter))
+    search_fields = ("rule__name", "device__name", "labels")
+    list_select_related = ("rule", "device", "acknowledged_by")
+    date_hierarchy = "pending_since"
+    actions = ("acknowledge_alerts", "resolve_alerts")
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # alerts come from the engine
+
+    @admin.display(description="severity", ordering="severity")
+    def coloured_severity(self, alert: Alert) -> str:
+        return format_html('<b style="color: {}">{}</b>', SEVERITY_COLOURS[alert.severity],
+                           alert.get_severity_display())
+
+    @admin.action(description="Acknowledge the selected alerts", permissions=["change"])
+    def acknowledge_alerts(self, request, queryset) -> None:
+        count = services.acknowledge(queryset, request.user)
+        self.message_user(request, f"{count} alerts acknowledged.")
+
+    @admin.action(description="Resolve the selected alerts", permissions=["change"])
+    def resolve_alerts(self, request, queryset) -> None:
+        count = services.resolve(queryset)
+        self.message_user(request, f"{count} alerts resolved.")

@@ -1,0 +1,41 @@
+from rest_framework import serializers
+
+from alerts.models import AlertRule, NotificationChannel
+from devices.models import Device, DeviceGroup, Tag
+from templates_app.models import MonitoringTemplate
+from wardsite.api import ModelValidationMixin
+
+
+class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    """`secret` (SMTP password, SMS token, webhook bearer token) is write-only; `has_secret` tells if one is stored."""
+
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["id", "name", "kind", "enabled", "settings", "secret", "has_secret"]
+        extra_kwargs = {"secret": {"write_only": True, "required": False}}
+
+    def get_has_secret(self, obj: NotificationChannel) -> bool:
+        return bool(obj.secret)
+
+
+def _by_name(model, field: str = "name") -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field=field, queryset=model.objects.all(), many=True, required=False)
+
+
+class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    """Scope and channels are given by name (templates by key); an unknown one is a 400 naming it."""
+
+    devices = _by_name(Device)
+    groups = _by_name(DeviceGroup)
+    tags = _by_name(Tag)
+    templates = _by_name(MonitoringTemplate, "key")
+    channels = _by_name(NotificationChannel)
+    escalation_channels = _by_name(NotificationChannel)
+
+    class Meta:
+        model = AlertRule
+        fields = ["id", "name", "expression", "recovery_expression", "for_seconds", "severity", "enabled",
+                  "description", "runbook_url", "devices", "groups", "tags", "templates", "channels",
+                  "repeat_minutes", "escalate_after_minutes", "escalation_channels", "created_at", "updated_at"]

@@ -1,0 +1,155 @@
+"""Alert rules and the channels their notifications go to (alert state and deliveries come with the engine)."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from alerts.choices import AlertStatus, ChannelKind, Severity
+from alerts.expressions import ExpressionError, held_for, metrics, parse
+from alerts.notifications import settings_problems
+from wardsite.secrets import SecretField
+
+MAX_MINUTES = 7 * 1440
+# Labels every series has; an alert's subject adds the first other one (ifName, a sensor's name...).
+SERIES_LABELS = frozenset({"device_id", "device", "ip", "index"})
+
+
+class NotificationChannel(models.Model):
+    """A destination for notifications: an email list, a chat or generic webhook, or an SMS provider."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="What rules call it by, e.g. 'noc-email'.")
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    enabled = models.BooleanField(default=True, help_text="A disabled channel is skipped.")
+    settings = models.JSONField(default=dict, blank=True,
+                                help_text="The kind's settings, e.g. {\"url\": \"https://...\"} for chats and "
+                                          "webhooks, {\"to\": [\"noc@example.com\"]} for email; see docs/alerts.md.")
+    secret = SecretField(max_length=1000, blank=True,
+                         help_text="SMTP password, SMS API token or webhook bearer token (stored encrypted, "
+                                   "never shown).")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        if self.kind in ChannelKind.values:
+            problems = settings_problems(self.kind, self.settings)
+            if problems:
+                raise ValidationError({"settings": problems})
+
+
+class AlertRule(models.Model):
+    """A condition on series in VictoriaMetrics, evaluated per device and labels; see docs/alerts.md."""
+
+    name = models.CharField(max_length=200, unique=True)
+    expression = models.TextField(
+        help_text='e.g. avg(cpu_usage) > 90 for 5m, or snmp_if_oper_status{ifName=~"Gi.*"} == 2')
+    recovery_expression = models.TextField(
+        blank=True, help_text="Optional hysteresis: a firing alert resolves only when this holds "
+                              "(e.g. avg(cpu_usage) < 80).")
+    for_seconds = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(7 * 86400)],
+        help_text="How long the expression must hold before the alert fires (or write 'for 5m' in it).")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    enabled = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    runbook_url = models.URLField(blank=True, help_text="What the on-call engineer should read.")
+    devices = models.ManyToManyField("devices.Device", blank=True, related_name="alert_rules",
+                                     help_text="Scope: these devices. A rule without any scope covers every device.")
+    groups = models.ManyToManyField("devices.DeviceGroup", blank=True, related_name="alert_rules",
+                                    help_text="Scope: the devices of these groups.")
+    tags = models.ManyToManyField("devices.Tag", blank=True, related_name="alert_rules",
+                                  help_text="Scope: devices with any of these tags.")
+    templates = models.ManyToManyField("templates_app.MonitoringTemplate", blank=True, related_name="alert_rules",
+                                       help_text="Scope: the devices these templates are applied to.")
+    channels = models.ManyToManyField(NotificationChannel, blank=True, related_name="rules",
+                                      help_text="Told when an alert fires and when it resolves.")
+    repeat_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_MINUTES)],
+        help_text="Notify again every this many minutes while firing and unacknowledged; 0: never.")
+    escalate_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_MINUTES)],
+        help_text="Notify the escalation channels too if still unacknowledged after this many minutes.")
+    escalation_channels = models.ManyToManyField(NotificationChannel, blank=True, related_name="escalating_rules")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from alerts.services import unknown_metrics  # reads snmp and templates_app, which import alerts.choices
+
+        errors: dict[str, str] = {}
+        for field in ("expression", "recovery_expression"):
+            text = getattr(self, field)
+            if field == "recovery_expression" and not text.strip():
+                continue
+            try:
+                condition = parse(text)
+            except ExpressionError as exc:
+                errors[field] = str(exc)
+                continue
+            unknown = unknown_metrics(metrics(condition))
+            if unknown:
+                errors[field] = (f"unknown metric {', '.join(map(repr, unknown))}: no poller, item or template "
+                                 "item writes it")
+            elif field == "recovery_expression" and held_for(condition) is not None:
+                errors[field] = "a recovery expression has no 'for': the alert resolves as soon as it holds"
+            elif field == "expression" and held_for(condition) is not None and self.for_seconds is not None:
+                errors["for_seconds"] = "the expression already says 'for': give the duration in one place"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Alert(models.Model):
+    """One alert of a rule for one series (device and labels): pending, then firing, then resolved.
+
+    At most one open (pending or firing) alert exists per rule and series; the engine claims each transition with
+    a conditional UPDATE, so concurrent evaluators never duplicate an alert or its notifications.
+    """
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="alerts")
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the series' labels: one open alert per value.")
+    labels = models.JSONField(default=dict, help_text="The series' labels (device_id, device, ifName, ...).")
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.PENDING)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    value = models.FloatField(null=True, blank=True, help_text="The latest value seen while open.")
+    first_value = models.FloatField(null=True, blank=True, help_text="The value when the condition began to hold.")
+    pending_since = models.DateTimeField(help_text="When the condition began to hold.")
+    triggered_at = models.DateTimeField(null=True, blank=True, help_text="When the alert fired.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="acknowledged_alerts")
+    acknowledgement = models.TextField(blank=True, help_text="The comment given when acknowledging.")
+    last_seen_at = models.DateTimeField(help_text="When the condition was last seen holding.")
+
+    class Meta:
+        ordering = ["-pending_since"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "fingerprint"], name="%(app_label)s_%(class)s_one_open",
+                                    condition=Q(status__in=AlertStatus.open())),
+        ]
+        indexes = [models.Index(fields=["status", "rule"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.subject} ({self.get_status_display()})"
+
+    @property
+    def subject(self) -> str:
+        """What the alert is about: the device, and the interface or table row when the series has one."""
+        name = self.labels.get("device") or (self.device.name if self.device else "?")
+        detail = next((self.labels[k] for k in ("ifName", *sorted(self.labels)) if k in self.labels
+                       and k not in SERIES_LABELS), "")
+        return f"{name} {detail}".strip()
