@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker", "tests.snmp_agents"]
+pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker", "tests.snmp_agents", "tests.receivers"]

@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from alerts import services
-from alerts.models import Alert, AlertRule, NotificationChannel
+from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
 from wardsite.forms import WriteOnlySecretsForm
 
 
@@ -21,8 +22,28 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
 
+    actions = ("send_test",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).defer("secret")  # the list never shows it: don't decrypt it
+
+    @admin.action(description="Send a test notification")
+    def send_test(self, request, queryset) -> None:
+        for channel in NotificationChannel.objects.filter(pk__in=queryset.values("pk")):  # with the secret
+            record = services.send_test(channel)
+            level = messages.SUCCESS if record.status == "sent" else messages.ERROR
+            self.message_user(request, f"{channel.name}: {record.get_status_display()} {record.error}".strip(), level)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "event", "alert", "attempt", "status", "duration_ms", "error")
+    list_filter = ("status", "event", "channel")
+    list_select_related = ("channel", "alert__rule", "alert__device")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # deliveries are records of what happened
 
 
 @admin.register(AlertRule)
@@ -31,6 +52,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_filter = ("severity", "enabled", "channels")
     search_fields = ("name", "expression", "description")
     filter_horizontal = ("devices", "groups", "tags", "templates", "channels", "escalation_channels")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "severity", "enabled", "description", "runbook_url")}),
         ("Condition", {"fields": ("expression", "recovery_expression", "for_seconds")}),

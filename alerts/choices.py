@@ -32,3 +32,21 @@ class AlertStatus(models.TextChoices):
     @classmethod
     def open(cls) -> list[str]:
         return [cls.PENDING, cls.FIRING]
+
+
+class DeliveryEvent(models.TextChoices):
+    """Why a notification was sent."""
+
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+    REPEAT = "repeat", "Repeat"
+    ESCALATION = "escalation", "Escalation"
+    TEST = "test", "Test"
+
+
+class DeliveryStatus(models.TextChoices):
+    """What came of one delivery attempt."""
+
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Failed, will retry"
+    FAILED = "failed", "Failed"

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from alerts.choices import AlertStatus, ChannelKind, Severity
+from alerts.choices import AlertStatus, ChannelKind, DeliveryEvent, DeliveryStatus, Severity
 from alerts.expressions import ExpressionError, held_for, metrics, parse
 from alerts.notifications import settings_problems
 from wardsite.secrets import SecretField
@@ -153,3 +153,24 @@ class Alert(models.Model):
         detail = next((self.labels[k] for k in ("ifName", *sorted(self.labels)) if k in self.labels
                        and k not in SERIES_LABELS), "")
         return f"{name} {detail}".strip()
+
+
+class Delivery(models.Model):
+    """One attempt to deliver one notification on one channel, whatever came of it."""
+
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+                              help_text="Empty for a test notification.")
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=10, choices=DeliveryEvent.choices)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(help_text="How long the attempt took.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} via {self.channel.name}: {self.get_status_display()}"

@@ -1,4 +1,4 @@
-"""Alert rules checked against the series that exist; acknowledging and resolving alerts."""
+"""Alert rules checked against the series that exist; acknowledging, resolving and notifying."""
 from __future__ import annotations
 
 from django.contrib.auth.models import User
@@ -6,7 +6,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from alerts.choices import AlertStatus
-from alerts.models import Alert
+from alerts.engine import Event
+from alerts.models import Alert, Delivery, NotificationChannel
+from alerts.notifications import delivery
+from alerts.notifications.message import Message
 from icmp.services import HISTORY_METRICS
 from snmp.choices import ValueType
 from snmp.metrics import series_names
@@ -42,3 +45,25 @@ def acknowledge(alerts: QuerySet[Alert], user: User, comment: str = "") -> int:
 def resolve(alerts: QuerySet[Alert]) -> int:
     """Resolve firing alerts by hand (the condition may still hold: it fires again on the next evaluation)."""
     return alerts.filter(status=AlertStatus.FIRING).update(status=AlertStatus.RESOLVED, resolved_at=timezone.now())
+
+
+def deliveries_for(events: list[Event]) -> list[tuple[int, int, str]]:
+    """(alert id, channel id, event) for every enabled channel of each event's rule."""
+    alerts = Alert.objects.in_bulk([event.alert_id for event in events])
+    channels = {rule_id: list(NotificationChannel.objects.filter(rules=rule_id, enabled=True).values_list("pk", flat=True))
+                for rule_id in {alert.rule_id for alert in alerts.values()}}
+    return [(event.alert_id, channel, event.kind) for event in events
+            for channel in channels[alerts[event.alert_id].rule_id]]
+
+
+def send_notification(alert_id: int, channel_id: int, event: str, *, attempt: int = 1,
+                      last_attempt: bool = True) -> Delivery:
+    """Deliver one alert event on one channel now and record the attempt."""
+    alert = Alert.objects.select_related("rule", "device").get(pk=alert_id)
+    channel = NotificationChannel.objects.get(pk=channel_id)
+    return delivery.deliver(channel, Message.of(alert, event), attempt=attempt, last_attempt=last_attempt)
+
+
+def send_test(channel: NotificationChannel) -> Delivery:
+    """A test notification on the channel, sent now (the admin's "send test notification")."""
+    return delivery.deliver(channel, Message.test(channel.name))

@@ -44,6 +44,7 @@ def test_it_monitors_devices_with_beat_and_worker(celery_stack, netns):
     selector = f'ping_up{{device_id="{remote.pk}"}}[10m]'
 
     def over_time(function: str) -> float:
+        client.flush()  # a new series is searchable only after about 10 s otherwise
         rows = client.query(f"{function}({selector})")
         return float(rows[0]["value"][1]) if rows else 0.0
 

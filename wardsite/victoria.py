@@ -269,7 +269,7 @@ class VictoriaClient:
         return self._query_api("/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step})
 
     def flush(self) -> None:
-        """Make everything written so far searchable at once (otherwise it takes about a second)."""
+        """Make everything written so far searchable at once (a new series otherwise takes up to about 10 s)."""
         self._request("GET", "/internal/force_flush")
 
     def _query_api(self, path: str, params: dict[str, object]) -> list[dict]:

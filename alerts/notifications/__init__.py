@@ -1,4 +1,4 @@
-"""Notification channels: what each kind needs in its settings (its delivery module comes with the engine)."""
+"""Notification channels, one module per kind (email, chat, webhook, sms); here: what each kind's settings hold."""
 from __future__ import annotations
 
 import re
@@ -45,12 +45,25 @@ def settings_problems(kind: str, settings: Any) -> list[str]:
         if not isinstance(settings.get("account"), str) or not settings.get("account"):
             problems.append("account: the provider's account ID is required")
     elif kind == ChannelKind.WEBHOOK:
-        if not isinstance(settings.get("body", ""), str):
-            problems.append("body: a JSON body template, as text")
+        problems += _body(settings.get("body", ""))
         headers = settings.get("headers", {})
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             problems.append('headers: an object of header names to text values, e.g. {"X-Team": "noc"}')
     return problems
+
+
+def _body(template: Any) -> list[str]:
+    from alerts.notifications.message import Message  # these read alerts.models, which imports this module
+    from alerts.notifications.webhook import render_body
+
+    if not isinstance(template, str):
+        return ["body: a JSON body template, as text"]
+    try:
+        if template:
+            render_body(template, Message.test("check"))
+    except ValueError as exc:
+        return [f"body: {exc}"]
+    return []
 
 
 def _url(value: Any) -> list[str]:

@@ -23,6 +23,7 @@ def device(snmpd, db) -> Device:
 
 
 def newest(expr: str) -> float | None:
+    get_client().flush()  # a new series is searchable only after about 10 s otherwise
     rows = get_client().query(f"last_over_time({expr}[10m])")
     return float(rows[0]["value"][1]) if rows else None
 

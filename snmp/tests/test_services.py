@@ -26,6 +26,7 @@ def snmp_device(agent, community: str, name: str | None = None, **fields) -> Dev
 
 def latest(expr: str) -> dict[str, float]:
     """{ifName or device: value} of the newest sample of each series of `expr` in VictoriaMetrics."""
+    get_client().flush()  # a new series is searchable only after about 10 s otherwise
     rows = get_client().query(f"last_over_time({expr}[10m])")
     return {row["metric"].get("ifName", row["metric"]["device"]): float(row["value"][1]) for row in rows}
 
@@ -117,6 +118,7 @@ class TestCounters:
         assert self.rates(device) == {"eth1": 1_000_000.0}  # eth2's counter went back without a wrap: a reset
 
         def peaks() -> dict[str, float]:
+            get_client().flush()
             rows = get_client().query(f'max_over_time(snmp_if_in_bps{{device_id="{device.pk}"}}[10m])')
             return {row["metric"]["ifName"]: float(row["value"][1]) for row in rows}
 

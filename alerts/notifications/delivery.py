@@ -1,0 +1,30 @@
+"""Send a message on a channel and record the attempt."""
+from __future__ import annotations
+
+import time
+
+from alerts.choices import ChannelKind, DeliveryStatus
+from alerts.models import Delivery, NotificationChannel
+from alerts.notifications import chat, email, sms, webhook
+from alerts.notifications.base import DeliveryError
+from alerts.notifications.message import Message
+
+SENDERS = {
+    ChannelKind.EMAIL: email.send, ChannelKind.SLACK: chat.send_slack, ChannelKind.TEAMS: chat.send_teams,
+    ChannelKind.DISCORD: chat.send_discord, ChannelKind.WEBHOOK: webhook.send, ChannelKind.SMS: sms.send,
+}
+
+
+def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1, last_attempt: bool = True
+            ) -> Delivery:
+    """Send and record one attempt; a transient failure is recorded as retrying unless this is the last attempt."""
+    started = time.monotonic()
+    status, error = DeliveryStatus.SENT, ""
+    try:
+        SENDERS[channel.kind](channel, message)
+    except DeliveryError as exc:
+        error = str(exc)
+        status = DeliveryStatus.FAILED if exc.permanent or last_attempt else DeliveryStatus.RETRYING
+    return Delivery.objects.create(
+        alert_id=message.alert_id, channel=channel, event=message.event, attempt=attempt, status=status,
+        error=error, duration_ms=int((time.monotonic() - started) * 1000))

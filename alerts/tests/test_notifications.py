@@ -1,0 +1,154 @@
+"""Notifications delivered to local receivers: an HTTP server stands in for Slack, Teams, Discord, webhooks and
+the SMS provider (no real provider is reachable from the tests: the SMS API is faked by that receiver, which
+checks what a Twilio-style API would get), aiosmtpd for the mail server."""
+from __future__ import annotations
+
+import base64
+from urllib.parse import parse_qs
+
+import pytest
+from django.utils import timezone
+
+from alerts import services
+from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
+from alerts.tasks import RETRY_SECONDS, deliver
+from devices.models import Device
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alert(db) -> Alert:
+    device = Device.objects.create(name="core-1", address="127.0.0.1")
+    rule = AlertRule.objects.create(name="Interface down", expression="snmp_if_oper_status == 2", severity="high",
+                                    runbook_url="https://wiki.example.invalid/if-down")
+    now = timezone.now()
+    return Alert.objects.create(rule=rule, device=device, fingerprint="f", severity="high", value=2.0,
+                                labels={"device_id": str(device.pk), "device": "core-1", "ifName": "Gi0/1"},
+                                status="firing", pending_since=now, triggered_at=now, last_seen_at=now)
+
+
+def channel(kind: str, url: str = "", secret: str = "", **settings) -> NotificationChannel:
+    made = NotificationChannel(name=kind, kind=kind, secret=secret, settings={"url": url, **settings} if url else settings)
+    made.full_clean()
+    made.save()
+    made.rules.add(AlertRule.objects.first())
+    return made
+
+
+def test_a_webhook_gets_the_alert_as_json_with_its_bearer_token(alert, http_receiver):
+    hook = channel("webhook", f"{http_receiver.url}/alerts", secret="s3cret", headers={"X-Team": "noc"})
+    record = services.send_notification(alert.pk, hook.pk, "firing")
+    assert record.status == "sent" and record.attempt == 1
+    (request,) = http_receiver.requests
+    body = request.json()
+    assert (body["state"], body["rule"], body["severity"], body["subject"], body["value"]) == (
+        "firing", "Interface down", "high", "core-1 Gi0/1", 2.0)
+    assert body["device"] == {"id": alert.device_id, "name": "core-1", "address": "127.0.0.1"}
+    assert request.headers["Authorization"] == "Bearer s3cret" and request.headers["X-Team"] == "noc"
+
+
+def test_a_webhook_body_template_gives_the_json_the_receiver_wants(alert, http_receiver):
+    hook = channel("webhook", http_receiver.url, body='{"summary": {{ title }}, "level": {{ severity }}, "v": {{ value }}}')
+    services.send_notification(alert.pk, hook.pk, "firing")
+    assert http_receiver.requests[0].json() == {
+        "summary": "[FIRING] Interface down on core-1 Gi0/1 (high)", "level": "high", "v": 2.0}
+
+
+def test_a_resolved_alert_says_so(alert, http_receiver):
+    Alert.objects.filter(pk=alert.pk).update(status="resolved", resolved_at=timezone.now())
+    hook = channel("slack", http_receiver.url)
+    services.send_notification(alert.pk, hook.pk, "resolved")
+    assert http_receiver.requests[0].json()["text"].startswith("[RESOLVED] Interface down on core-1 Gi0/1")
+
+
+@pytest.mark.parametrize("kind, shape", [
+    ("slack", lambda body: body["text"]),
+    ("discord", lambda body: body["content"]),
+    ("teams", lambda body: body["attachments"][0]["content"]["body"][0]["text"]),
+])
+def test_chat_channels_get_their_own_json_shape(alert, http_receiver, kind, shape):
+    services.send_notification(alert.pk, channel(kind, http_receiver.url).pk, "firing")
+    assert shape(http_receiver.requests[0].json()).startswith("[FIRING] Interface down on core-1 Gi0/1 (high)")
+
+
+def test_sms_goes_to_each_number_through_a_twilio_style_api(alert, http_receiver):
+    sms = channel("sms", f"{http_receiver.url}/Messages", secret="token", account="AC42", **{
+        "from": "+4915100000000", "to": ["+4915112345678", "+4915187654321"]})
+    assert services.send_notification(alert.pk, sms.pk, "firing").status == "sent"
+    forms = [parse_qs(r.body.decode()) for r in http_receiver.requests]
+    assert [f["To"] for f in forms] == [["+4915112345678"], ["+4915187654321"]]
+    assert forms[0]["Body"][0].startswith("[FIRING] Interface down") and forms[0]["From"] == ["+4915100000000"]
+    assert http_receiver.requests[0].headers["Authorization"] == "Basic " + base64.b64encode(b"AC42:token").decode()
+
+
+def test_email_reaches_the_smtp_server(alert, smtp_receiver):
+    mail = channel("email", to=["noc@example.com", "oncall@example.com"], host=smtp_receiver.host,
+                   port=smtp_receiver.port, **{"from": "wardflux@example.com"})
+    assert services.send_notification(alert.pk, mail.pk, "firing").status == "sent"
+    (message,) = smtp_receiver.messages
+    assert message["Subject"] == "[FIRING] Interface down on core-1 Gi0/1 (high)"
+    assert message["To"] == "noc@example.com, oncall@example.com"
+    assert "runbook: https://wiki.example.invalid/if-down" in message.get_payload()
+
+
+def test_an_unreachable_smtp_server_is_a_transient_failure(alert):
+    from tests.services import free_port
+
+    mail = channel("email", to=["noc@example.com"], port=free_port())  # nothing listens there
+    record = services.send_notification(alert.pk, mail.pk, "firing", last_attempt=False)
+    assert record.status == "retrying" and "ConnectionRefusedError" in record.error
+
+
+def test_a_receiver_answering_500_is_retried_until_it_takes_it(alert, http_receiver, monkeypatch):
+    monkeypatch.setattr("alerts.tasks.RETRY_SECONDS", (0,) * len(RETRY_SECONDS))
+    http_receiver.answers = [500, 503]
+    hook = channel("webhook", http_receiver.url)
+    deliver.apply(args=(alert.pk, hook.pk, "firing"))
+    attempts = list(Delivery.objects.order_by("attempt").values_list("attempt", "status"))
+    assert attempts == [(1, "retrying"), (2, "retrying"), (3, "sent")]
+    assert len(http_receiver.requests) == 3
+    assert "HTTP 500" in Delivery.objects.get(attempt=1).error
+
+
+def test_a_receiver_answering_404_is_a_permanent_failure_not_retried(alert, http_receiver):
+    http_receiver.answers = [404]
+    hook = channel("webhook", http_receiver.url)
+    deliver.apply(args=(alert.pk, hook.pk, "firing"))
+    (record,) = Delivery.objects.all()
+    assert (record.status, record.attempt) == ("failed", 1) and "HTTP 404" in record.error
+    assert len(http_receiver.requests) == 1
+    assert Alert.objects.get(pk=alert.pk).status == "firing"  # the alert itself is not lost
+
+
+def test_the_last_attempt_that_fails_is_recorded_as_failed(alert, http_receiver, monkeypatch):
+    monkeypatch.setattr("alerts.tasks.RETRY_SECONDS", (0,) * len(RETRY_SECONDS))
+    http_receiver.answers = [500] * (len(RETRY_SECONDS) + 1)
+    deliver.apply(args=(alert.pk, channel("webhook", http_receiver.url).pk, "firing"))
+    statuses = list(Delivery.objects.order_by("attempt").values_list("status", flat=True))
+    assert statuses == ["retrying"] * len(RETRY_SECONDS) + ["failed"]
+
+
+def test_each_event_goes_to_the_enabled_channels_of_its_rule(alert, http_receiver):
+    from alerts.engine import Event
+
+    on = channel("webhook", http_receiver.url)
+    off = channel("slack", http_receiver.url)
+    NotificationChannel.objects.filter(pk=off.pk).update(enabled=False)
+    assert services.deliveries_for([Event("firing", alert.pk)]) == [(alert.pk, on.pk, "firing")]
+
+
+def test_the_admin_sends_a_test_notification(admin_client, http_receiver, db):
+    hook = NotificationChannel.objects.create(name="hook", kind="webhook", settings={"url": http_receiver.url})
+    response = admin_client.post("/admin/alerts/notificationchannel/", {
+        "action": "send_test", "_selected_action": [hook.pk]}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["hook: Sent"]
+    assert http_receiver.requests[0].json()["title"] == "[TEST] Test notification on channel hook (info)"
+    assert Delivery.objects.get().event == "test"
+
+
+def test_a_body_template_that_does_not_give_json_is_refused(api):
+    response = api.post("/api/v1/monitoring/alerts/channels/", {"name": "hook", "kind": "webhook", "settings": {
+        "url": "http://127.0.0.1:9/", "body": '{"text": {{ title }}'}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["settings"][0].startswith("body: the body template does not give JSON")
