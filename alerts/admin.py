@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from alerts import services
-from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
+from alerts.models import Alert, AlertRule, Delivery, NotificationChannel, RuleOverride
 from wardsite.forms import WriteOnlySecretsForm
 
 
@@ -46,15 +46,23 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False  # deliveries are records of what happened
 
 
+class RuleOverrideInline(admin.TabularInline):
+    model = RuleOverride
+    extra = 0
+    autocomplete_fields = ("device",)
+
+
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    inlines = (RuleOverrideInline,)
+    readonly_fields = ("template_trigger",)
     list_display = ("name", "severity", "expression", "enabled")
-    list_filter = ("severity", "enabled", "channels")
+    list_filter = ("severity", "enabled", ("template_trigger", admin.EmptyFieldListFilter), "channels")
     search_fields = ("name", "expression", "description")
     filter_horizontal = ("devices", "groups", "tags", "templates", "channels", "escalation_channels")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("name", "severity", "enabled", "description", "runbook_url")}),
+        (None, {"fields": ("name", "severity", "enabled", "description", "runbook_url", "template_trigger")}),
         ("Condition", {"fields": ("expression", "recovery_expression", "for_seconds")}),
         ("Scope (none: every device)", {"fields": ("devices", "groups", "tags", "templates")}),
         ("Notifications", {"fields": ("channels", "repeat_minutes", "escalate_after_minutes",

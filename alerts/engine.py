@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +24,8 @@ from alerts.choices import AlertStatus
 from alerts.expressions import ExpressionError, held_for, parse, recovery_metricsql, to_metricsql
 from alerts.models import Alert, AlertRule
 from devices.models import Device
+from templates_app.applier import closure
+from templates_app.models import MonitoringTemplate
 from wardsite.victoria import VictoriaError, get_client
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,8 @@ def evaluate_all(at: datetime | None = None) -> list[RuleResult]:
     """Evaluate every enabled rule once at `at` (default now); a failing rule does not stop the others."""
     at = at or timezone.now()
     results = []
-    for rule in AlertRule.objects.filter(enabled=True).prefetch_related("devices", "groups", "tags", "templates"):
+    for rule in AlertRule.objects.filter(enabled=True).prefetch_related("devices", "groups", "tags", "templates",
+                                                                      "overrides"):
         try:
             results.append(evaluate_rule(rule, at))
         except (VictoriaError, ExpressionError) as exc:  # VM down or refusing; an expression saved around clean()
@@ -59,17 +63,20 @@ def evaluate_all(at: datetime | None = None) -> list[RuleResult]:
 
 def evaluate_rule(rule: AlertRule, at: datetime) -> RuleResult:
     """Query VictoriaMetrics for the rule at `at` and move its alerts through their states."""
-    condition = parse(rule.expression)
-    client, ts = get_client(), at.timestamp()
     devices = scope(rule)
-    holding = _series(client.query(to_metricsql(condition), at=ts), devices)
-    recovery_query = (to_metricsql(parse(rule.recovery_expression)) if rule.recovery_expression.strip()
-                      else recovery_metricsql(condition))
-    recovered = _series(client.query(recovery_query, at=ts), devices) if recovery_query else None
-    hold = timedelta(seconds=held_for(condition) or rule.for_seconds or 0)
+    holding, recovered, needs_recovery = {}, set(), set()
+    for variant in _variants(rule, devices) if devices != set() else []:  # no device in scope: nothing to ask
+        condition = parse(variant.expression)
+        hold = timedelta(seconds=held_for(condition) or rule.for_seconds or 0)
+        for fingerprint, (labels, value) in _series(_query(to_metricsql(condition), at), variant.covers).items():
+            holding[fingerprint] = (labels, value, hold)
+        recovery = (to_metricsql(parse(variant.recovery)) if variant.recovery.strip() else recovery_metricsql(condition))
+        if recovery:
+            recovered |= set(_series(_query(recovery, at), variant.covers))
+            needs_recovery.add(variant)
     result = RuleResult(rule.name, holding=len(holding))
     open_alerts = {a.fingerprint: a for a in Alert.objects.filter(rule=rule, status__in=AlertStatus.open())}
-    for fingerprint, (labels, value) in holding.items():
+    for fingerprint, (labels, value, hold) in holding.items():
         alert = open_alerts.pop(fingerprint, None) or _open(rule, fingerprint, labels, value, at)
         if alert is None:
             continue  # another worker opened it a moment ago; it takes this series for this cycle
@@ -78,22 +85,55 @@ def evaluate_rule(rule: AlertRule, at: datetime) -> RuleResult:
                 alert, AlertStatus.PENDING, status=AlertStatus.FIRING, triggered_at=at, severity=rule.severity):
             result.events.append(Event("firing", alert.pk))
     for fingerprint, alert in open_alerts.items():  # no longer holding (or out of scope)
+        waits_for_recovery = any(v.covers(alert.device_id) for v in needs_recovery) and fingerprint not in recovered
         if alert.status == AlertStatus.PENDING:
             Alert.objects.filter(pk=alert.pk, status=AlertStatus.PENDING).delete()
-        elif _recovers(alert, fingerprint, recovered, devices) and _claim(
+        elif (not waits_for_recovery or _gone(alert, devices)) and _claim(
                 alert, AlertStatus.FIRING, status=AlertStatus.RESOLVED, resolved_at=at):
             result.events.append(Event("resolved", alert.pk))
     return result
 
 
+@dataclass(frozen=True)
+class _Variant:
+    """The rule as it applies to some devices: its own expressions, or a device's override."""
+
+    expression: str
+    recovery: str
+    include: frozenset[int] | None  # None: every device
+    exclude: frozenset[int] = frozenset()
+
+    def covers(self, device_id: int | None) -> bool:
+        return (self.include is None or device_id in self.include) and device_id not in self.exclude
+
+
+def _variants(rule: AlertRule, devices: set[int] | None) -> list[_Variant]:
+    """The rule for the devices without overrides, and each enabled override for its device."""
+    overrides = [o for o in rule.overrides.all() if devices is None or o.device_id in devices]
+    variants = [_Variant(rule.expression, rule.recovery_expression, None if devices is None else frozenset(devices),
+                         frozenset(o.device_id for o in overrides))]
+    variants += [_Variant(o.expression or rule.expression, o.recovery_expression or rule.recovery_expression,
+                          frozenset({o.device_id})) for o in overrides if o.enabled]
+    return variants
+
+
+def _query(expression: str, at: datetime) -> list[dict]:
+    return get_client().query(expression, at=at.timestamp())
+
+
 def scope(rule: AlertRule) -> set[int] | None:
-    """Ids of the devices the rule covers; None when it has no scope (every device)."""
+    """Ids of the devices the rule covers; None when it has no scope (every device).
+
+    A template in the scope covers the devices it is applied to, also through a template that includes it.
+    """
     devices, groups, tags, templates = (list(rule.devices.all()), list(rule.groups.all()), list(rule.tags.all()),
                                         list(rule.templates.all()))
     if not (devices or groups or tags or templates):
         return None
+    wanted = {t.pk for t in templates}
+    including = [t.pk for t in MonitoringTemplate.objects.all() if wanted & {c.pk for c in closure(t)}]
     covered = (Q(pk__in=[d.pk for d in devices]) | Q(group__in=groups) | Q(tags__in=tags)
-               | Q(template_assignments__template__in=templates))
+               | Q(template_assignments__template__in=including))
     return set(Device.objects.filter(covered).values_list("pk", flat=True))
 
 
@@ -101,14 +141,14 @@ def fingerprint_of(labels: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
 
 
-def _series(rows: list[dict], devices: set[int] | None) -> dict[str, tuple[dict[str, str], float]]:
-    """fingerprint -> (labels, value) of the rows of an instant query, kept to the devices in scope."""
+def _series(rows: list[dict], covers: Callable[[int | None], bool]) -> dict[str, tuple[dict[str, str], float]]:
+    """fingerprint -> (labels, value) of the rows of an instant query, kept to the devices covered."""
     found = {}
     for row in rows:
         labels = {k: v for k, v in row["metric"].items() if k != "__name__"}
-        if devices is not None and not (labels.get("device_id", "").isdigit() and int(labels["device_id"]) in devices):
-            continue
-        found[fingerprint_of(labels)] = (labels, float(row["value"][1]))
+        device_id = int(labels["device_id"]) if labels.get("device_id", "").isdigit() else None
+        if covers(device_id):
+            found[fingerprint_of(labels)] = (labels, float(row["value"][1]))
     return found
 
 
@@ -129,9 +169,7 @@ def _claim(alert: Alert, current: str, **changes) -> bool:
     return Alert.objects.filter(pk=alert.pk, status=current).update(**changes) == 1
 
 
-def _recovers(alert: Alert, fingerprint: str, recovered: dict | None, devices: set[int] | None) -> bool:
-    """A firing alert resolves when its series stops holding, unless a recovery query says it has not recovered;
-    it always does when its device left the rule's scope or was deleted."""
-    out_of_scope = devices is not None and alert.device_id not in devices
-    deleted = alert.device_id is None and "device_id" in alert.labels
-    return recovered is None or fingerprint in recovered or out_of_scope or deleted
+def _gone(alert: Alert, devices: set[int] | None) -> bool:
+    """The alert's device left the rule's scope or was deleted: it resolves whatever the recovery says."""
+    return (devices is not None and alert.device_id not in devices) or (
+        alert.device_id is None and "device_id" in alert.labels)

@@ -76,6 +76,10 @@ class AlertRule(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_MINUTES)],
         help_text="Notify the escalation channels too if still unacknowledged after this many minutes.")
     escalation_channels = models.ManyToManyField(NotificationChannel, blank=True, related_name="escalating_rules")
+    template_trigger = models.OneToOneField(
+        "templates_app.TemplateTrigger", null=True, blank=True, on_delete=models.CASCADE, related_name="rule",
+        help_text="Made from this template trigger: its condition follows the template; channels, enabled, scope "
+                  "additions and per-device overrides are yours.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,28 +90,58 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from alerts.services import unknown_metrics  # reads snmp and templates_app, which import alerts.choices
-
-        errors: dict[str, str] = {}
-        for field in ("expression", "recovery_expression"):
-            text = getattr(self, field)
-            if field == "recovery_expression" and not text.strip():
-                continue
-            try:
-                condition = parse(text)
-            except ExpressionError as exc:
-                errors[field] = str(exc)
-                continue
-            unknown = unknown_metrics(metrics(condition))
-            if unknown:
-                errors[field] = (f"unknown metric {', '.join(map(repr, unknown))}: no poller, item or template "
-                                 "item writes it")
-            elif field == "recovery_expression" and held_for(condition) is not None:
-                errors[field] = "a recovery expression has no 'for': the alert resolves as soon as it holds"
-            elif field == "expression" and held_for(condition) is not None and self.for_seconds is not None:
+        errors = _check_expressions(self, ("expression", "recovery_expression"), raise_errors=False)
+        if self.expression.strip() and "expression" not in errors:
+            if held_for(parse(self.expression)) is not None and self.for_seconds is not None:
                 errors["for_seconds"] = "the expression already says 'for': give the duration in one place"
         if errors:
             raise ValidationError(errors)
+
+
+def _check_expressions(obj: models.Model, fields: tuple[str, ...], *, raise_errors: bool = True) -> dict[str, str]:
+    """Blank is fine here (required fields say so themselves); else it must parse and name series that exist.
+    A recovery expression has no `for`."""
+    from alerts.services import unknown_metrics  # reads snmp and templates_app, which import alerts.choices
+
+    errors: dict[str, str] = {}
+    for field in fields:
+        text = getattr(obj, field)
+        if not text.strip():
+            continue
+        try:
+            condition = parse(text)
+        except ExpressionError as exc:
+            errors[field] = str(exc)
+            continue
+        unknown = unknown_metrics(metrics(condition))
+        if unknown:
+            errors[field] = f"unknown metric {', '.join(map(repr, unknown))}: no poller, item or template item writes it"
+        elif field == "recovery_expression" and held_for(condition) is not None:
+            errors[field] = "a recovery expression has no 'for': the alert resolves as soon as it holds"
+    if errors and raise_errors:
+        raise ValidationError(errors)
+    return errors
+
+
+class RuleOverride(models.Model):
+    """A rule changed for one device: another threshold (a whole expression of its own), or off."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="overrides")
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="rule_overrides")
+    enabled = models.BooleanField(default=True, help_text="Off: the rule never alerts for this device.")
+    expression = models.TextField(blank=True, help_text="Used for this device instead of the rule's, e.g. with "
+                                                         "another threshold; blank: the rule's.")
+    recovery_expression = models.TextField(blank=True, help_text="Blank: the rule's.")
+
+    class Meta:
+        ordering = ["rule", "device"]
+        constraints = [models.UniqueConstraint(fields=["rule", "device"], name="%(app_label)s_%(class)s_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.device}"
+
+    def clean(self) -> None:
+        _check_expressions(self, ("expression", "recovery_expression"))
 
 
 class Alert(models.Model):

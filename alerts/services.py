@@ -7,14 +7,14 @@ from django.utils import timezone
 
 from alerts.choices import AlertStatus
 from alerts.engine import Event
-from alerts.models import Alert, Delivery, NotificationChannel
+from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
 from alerts.notifications import delivery
 from alerts.notifications.message import Message
 from icmp.services import HISTORY_METRICS
 from snmp.choices import ValueType
 from snmp.metrics import series_names
 from snmp.models import MonitoringItem
-from templates_app.models import TemplateItem
+from templates_app.models import TemplateItem, TemplateTrigger
 
 
 def known_metrics() -> frozenset[str]:
@@ -67,3 +67,20 @@ def send_notification(alert_id: int, channel_id: int, event: str, *, attempt: in
 def send_test(channel: NotificationChannel) -> Delivery:
     """A test notification on the channel, sent now (the admin's "send test notification")."""
     return delivery.deliver(channel, Message.test(channel.name))
+
+
+def sync_trigger_rule(trigger: TemplateTrigger) -> AlertRule:
+    """The alert rule of a template trigger, created or brought in line with it.
+
+    The condition, severity and description follow the trigger; what the operator set on the rule (enabled,
+    channels, repeat, escalation, extra scope, per-device overrides) is kept. Its scope is the trigger's template,
+    which covers the devices that template, or one including it, is applied to.
+    """
+    rule = AlertRule.objects.filter(template_trigger=trigger).first() or AlertRule(template_trigger=trigger)
+    rule.name = f"{trigger.template.name}: {trigger.name}"[:200]
+    rule.expression, rule.recovery_expression = trigger.expression, trigger.recovery_expression
+    rule.for_seconds = trigger.for_seconds or None
+    rule.severity, rule.description = trigger.severity, trigger.description
+    rule.save()
+    rule.templates.add(trigger.template)
+    return rule

@@ -48,11 +48,14 @@ def save_spec(spec: TemplateSpec, *, origin: str = TemplateOrigin.LOCAL) -> Moni
             row.discovery = discovery_document(item.discovery) if item.discovery else None
             row.save()
         TemplateItem.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
-        template.triggers.all().delete()
-        TemplateTrigger.objects.bulk_create([
-            TemplateTrigger(template=template, name=t.name, expression=t.expression, for_seconds=t.for_seconds,
-                            recovery_expression=t.recovery_expression, severity=t.severity, description=t.description)
-            for t in spec.triggers])
+        triggers = {trigger.name: trigger for trigger in template.triggers.all()}
+        for t in spec.triggers:  # rows kept by name: the alert rules made from them (and their overrides) stay
+            row = triggers.pop(t.name, None) or TemplateTrigger(template=template, name=t.name)
+            row.expression, row.recovery_expression, row.for_seconds = t.expression, t.recovery_expression, t.for_seconds
+            row.severity, row.description = t.severity, t.description
+            row.save()
+        for gone in triggers.values():
+            gone.delete()
     return template
 
 

@@ -38,4 +38,6 @@ class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
         model = AlertRule
         fields = ["id", "name", "expression", "recovery_expression", "for_seconds", "severity", "enabled",
                   "description", "runbook_url", "devices", "groups", "tags", "templates", "channels",
-                  "repeat_minutes", "escalate_after_minutes", "escalation_channels", "created_at", "updated_at"]
+                  "repeat_minutes", "escalate_after_minutes", "escalation_channels", "template_trigger",
+                  "created_at", "updated_at"]
+        read_only_fields = ["template_trigger"]

@@ -32,7 +32,7 @@ def channel(kind: str, url: str = "", secret: str = "", **settings) -> Notificat
     made = NotificationChannel(name=kind, kind=kind, secret=secret, settings={"url": url, **settings} if url else settings)
     made.full_clean()
     made.save()
-    made.rules.add(AlertRule.objects.first())
+    made.rules.add(AlertRule.objects.get(name="Interface down"))
     return made
 
 
