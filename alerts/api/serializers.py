@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from alerts.models import AlertRule, NotificationChannel
+from alerts.models import Alert, AlertRule, NotificationChannel
 from devices.models import Device, DeviceGroup, Tag
 from templates_app.models import MonitoringTemplate
 from wardsite.api import ModelValidationMixin
@@ -41,3 +41,20 @@ class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
                   "repeat_minutes", "escalate_after_minutes", "escalation_channels", "template_trigger",
                   "created_at", "updated_at"]
         read_only_fields = ["template_trigger"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    device = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    subject = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ["id", "rule", "device", "subject", "labels", "status", "severity", "value", "first_value",
+                  "pending_since", "triggered_at", "acknowledged_at", "acknowledged_by", "acknowledgement",
+                  "resolved_at"]
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

@@ -1,8 +1,14 @@
+from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions
-from rest_framework.viewsets import ModelViewSet
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
-from alerts.api.serializers import AlertRuleSerializer, NotificationChannelSerializer
-from alerts.models import AlertRule, NotificationChannel
+from alerts import services
+from alerts.api.serializers import (
+    AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer, NotificationChannelSerializer)
+from alerts.choices import AlertStatus, Severity
+from alerts.models import Alert, AlertRule, NotificationChannel
 
 
 class AlertRuleViewSet(ModelViewSet):
@@ -20,3 +26,54 @@ class NotificationChannelViewSet(ModelViewSet):
     permission_classes = [DjangoModelPermissions]
     filterset_fields = ["kind", "enabled"]
     search_fields = ["name"]
+
+
+class AlertPermissions(DjangoModelPermissions):
+    """Acknowledging and resolving change an alert: they need the change permission."""
+
+    perms_map = {**DjangoModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+class AlertViewSet(ReadOnlyModelViewSet):
+    """Alerts: `active` (firing now), `history` (every alert, newest first), `acknowledge` and `resolve`."""
+
+    queryset = Alert.objects.select_related("rule", "device", "acknowledged_by")
+    serializer_class = AlertSerializer
+    permission_classes = [AlertPermissions]
+    filterset_fields = ["status", "severity", "rule", "device"]
+    lookup_value_regex = r"\d+"
+
+    @action(detail=False)
+    def active(self, request):
+        """Alerts firing now, most severe first."""
+        firing = self.filter_queryset(self.get_queryset().filter(status=AlertStatus.FIRING))
+        order = {severity: i for i, severity in enumerate(Severity.values)}
+        alerts = sorted(firing, key=lambda alert: (order[alert.severity], -alert.triggered_at.timestamp()))
+        return Response(self.get_serializer(alerts, many=True).data)
+
+    @action(detail=False)
+    def history(self, request):
+        return self.list(request)
+
+    @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
+    def acknowledge(self, request, pk=None):
+        alert = self.get_object()
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not services.acknowledge(Alert.objects.filter(pk=alert.pk), request.user, body.validated_data["comment"]):
+            return _conflict(alert, "acknowledged")
+        return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def resolve(self, request, pk=None):
+        alert = self.get_object()
+        if not services.resolve(Alert.objects.filter(pk=alert.pk)):
+            return _conflict(alert, "resolved")
+        return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
+
+
+def _conflict(alert: Alert, what: str) -> Response:
+    reason = ("it is resolved" if alert.status == AlertStatus.RESOLVED else
+              f"it was acknowledged by {alert.acknowledged_by} at {alert.acknowledged_at:%Y-%m-%d %H:%M:%S}"
+              if alert.acknowledged_at else f"it is {alert.status}")
+    return Response({"detail": f"alert {alert.pk} cannot be {what}: {reason}"}, status=status.HTTP_409_CONFLICT)

@@ -1,0 +1,71 @@
+"""The alerts API: what fires now, history, acknowledge (by a real user, with a comment) and resolve."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts.models import Alert, AlertRule
+from devices.models import Device
+
+pytestmark = pytest.mark.django_db
+ALERTS = "/api/v1/monitoring/alerts"
+
+
+def make(rule: AlertRule, device: Device, status: str, severity: str, minutes_ago: int) -> Alert:
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    return Alert.objects.create(rule=rule, device=device, fingerprint=f"{device.pk}-{minutes_ago}", status=status,
+                                severity=severity, labels={"device": device.name}, pending_since=at, last_seen_at=at,
+                                triggered_at=at if status != "pending" else None,
+                                resolved_at=at if status == "resolved" else None)
+
+
+@pytest.fixture
+def alerts(db) -> dict[str, Alert]:
+    rule = AlertRule.objects.create(name="Ping loss", expression="ping_packet_loss > 20")
+    device = Device.objects.create(name="core-1", address="127.0.0.1")
+    return {"low": make(rule, device, "firing", "low", 1), "critical": make(rule, device, "firing", "critical", 5),
+            "pending": make(rule, device, "pending", "high", 2), "old": make(rule, device, "resolved", "high", 60)}
+
+
+def test_active_lists_firing_alerts_most_severe_first(api, alerts):
+    body = api.get(f"{ALERTS}/active").json()
+    assert [a["id"] for a in body] == [alerts["critical"].pk, alerts["low"].pk]
+    assert body[0]["rule"] == "Ping loss" and body[0]["device"] == "core-1" and body[0]["subject"] == "core-1"
+
+
+def test_history_has_every_alert_and_filters(api, alerts):
+    assert api.get(f"{ALERTS}/history").json()["count"] == 4
+    assert [a["id"] for a in api.get(f"{ALERTS}/history?status=resolved").json()["results"]] == [alerts["old"].pk]
+
+
+def test_acknowledge_records_who_and_why_once(api, admin_user, alerts):
+    alert = alerts["critical"]
+    response = api.post(f"{ALERTS}/{alert.pk}/acknowledge", {"comment": "on it, ISP ticket 4711"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["acknowledged_by"], response.json()["acknowledgement"]) == ("admin", "on it, ISP ticket 4711")
+    again = api.post(f"{ALERTS}/{alert.pk}/acknowledge", {"comment": "me too"}, format="json")
+    assert again.status_code == 409 and "it was acknowledged by admin at" in again.json()["detail"]
+    assert Alert.objects.get(pk=alert.pk).acknowledgement == "on it, ISP ticket 4711"
+
+
+def test_resolve_closes_a_firing_alert_and_refuses_a_resolved_one(api, alerts):
+    assert api.post(f"{ALERTS}/{alerts['low'].pk}/resolve").json()["status"] == "resolved"
+    refused = api.post(f"{ALERTS}/{alerts['old'].pk}/resolve")
+    assert refused.status_code == 409 and refused.json()["detail"].endswith("it is resolved")
+    assert api.post(f"{ALERTS}/999999/resolve").status_code == 404
+
+
+def test_acknowledging_needs_the_change_permission(django_user_model, alerts):
+    from django.contrib.auth.models import Permission
+
+    from tests.fixtures import api_client_for
+
+    user = django_user_model.objects.create_user("noc")
+    client = api_client_for(user)
+    assert client.get(f"{ALERTS}/active").status_code == 200
+    assert client.post(f"{ALERTS}/{alerts['low'].pk}/acknowledge", {}, format="json").status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="change_alert"))
+    client = api_client_for(django_user_model.objects.get(pk=user.pk))  # permissions are cached per instance
+    assert client.post(f"{ALERTS}/{alerts['low'].pk}/acknowledge", {}, format="json").status_code == 200
