@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from alerts import services
-from alerts.models import Alert, AlertRule, Delivery, NotificationChannel, RuleOverride
+from alerts.models import Alert, AlertRule, Delivery, MaintenanceWindow, NotificationChannel, RuleOverride
 from wardsite.forms import WriteOnlySecretsForm
 
 
@@ -75,9 +75,10 @@ SEVERITY_COLOURS = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("subject", "rule", "coloured_severity", "status", "value", "triggered_at", "acknowledged_by",
-                    "resolved_at")
-    list_filter = ("status", "severity", "rule", ("acknowledged_at", admin.EmptyFieldListFilter))
+    list_display = ("subject", "rule", "coloured_severity", "status", "value", "triggered_at", "suppressed_by",
+                    "acknowledged_by", "resolved_at")
+    list_filter = ("status", "severity", "rule", ("acknowledged_at", admin.EmptyFieldListFilter),
+                   ("suppressed_by", admin.EmptyFieldListFilter))
     search_fields = ("rule__name", "device__name", "labels")
     list_select_related = ("rule", "device", "acknowledged_by")
     date_hierarchy = "pending_since"
@@ -101,3 +102,11 @@ class AlertAdmin(admin.ModelAdmin):
     def resolve_alerts(self, request, queryset) -> None:
         count = services.resolve(queryset)
         self.message_user(request, f"{count} alerts resolved.")
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ("name", "starts_at", "ends_at", "recurrence", "duration_minutes", "suppress_evaluation")
+    list_filter = ("suppress_evaluation",)
+    search_fields = ("name", "comment")
+    filter_horizontal = ("devices", "groups", "tags")

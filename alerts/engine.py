@@ -3,12 +3,17 @@
     (nothing) --holds--> pending --held for for_seconds--> firing --stops holding / recovery holds--> resolved
     pending --stops holding--> (deleted: it never fired)
 
+While firing and unacknowledged, an alert is repeated every rule.repeat_minutes and escalated once after
+rule.escalate_after_minutes. An alert of a device that is down, or behind one that is (parent), fires but is
+suppressed (suppressed_by says why): nobody is told, unless it still fires once the cause is gone.
+
 Each transition is one conditional UPDATE (or an INSERT guarded by the one-open-alert constraint), so when
 several workers evaluate at once exactly one of them makes it and reports the event; notifications are sent
 for the events returned, hence once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -21,21 +26,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.choices import AlertStatus
-from alerts.expressions import ExpressionError, held_for, parse, recovery_metricsql, to_metricsql
-from alerts.models import Alert, AlertRule
+from alerts.expressions import ExpressionError, held_for, metrics, parse, recovery_metricsql, to_metricsql
+from alerts.models import Alert, AlertRule, MaintenanceWindow
+from devices.choices import DeviceState
 from devices.models import Device
+from icmp.services import HISTORY_METRICS
 from templates_app.applier import closure
 from templates_app.models import MonitoringTemplate
 from wardsite.victoria import VictoriaError, get_client
 
 logger = logging.getLogger(__name__)
+# A rule on these alone is about whether the device answers: the device being down does not suppress it.
+REACHABILITY_METRICS = frozenset({*HISTORY_METRICS, "snmp_up"})
 
 
 @dataclass(frozen=True)
 class Event:
     """A transition that people must hear about."""
 
-    kind: str  # "firing" or "resolved"
+    kind: str  # firing, resolved, repeat (still firing, unacknowledged) or escalation
     alert_id: int
 
 
@@ -64,33 +73,46 @@ def evaluate_all(at: datetime | None = None) -> list[RuleResult]:
 def evaluate_rule(rule: AlertRule, at: datetime) -> RuleResult:
     """Query VictoriaMetrics for the rule at `at` and move its alerts through their states."""
     devices = scope(rule)
+    maintenance = Maintenance.at(at)
     holding, recovered, needs_recovery = {}, set(), set()
     for variant in _variants(rule, devices) if devices != set() else []:  # no device in scope: nothing to ask
         condition = parse(variant.expression)
         hold = timedelta(seconds=held_for(condition) or rule.for_seconds or 0)
-        for fingerprint, (labels, value) in _series(_query(to_metricsql(condition), at), variant.covers).items():
+        covers = functools.partial(_evaluated, variant, maintenance)
+        for fingerprint, (labels, value) in _series(_query(to_metricsql(condition), at), covers).items():
             holding[fingerprint] = (labels, value, hold)
         recovery = (to_metricsql(parse(variant.recovery)) if variant.recovery.strip() else recovery_metricsql(condition))
         if recovery:
-            recovered |= set(_series(_query(recovery, at), variant.covers))
+            recovered |= set(_series(_query(recovery, at), covers))
             needs_recovery.add(variant)
     result = RuleResult(rule.name, holding=len(holding))
-    open_alerts = {a.fingerprint: a for a in Alert.objects.filter(rule=rule, status__in=AlertStatus.open())}
+    reachability = metrics(parse(rule.expression)) <= REACHABILITY_METRICS
+    open_alerts = {a.fingerprint: a for a in
+                   Alert.objects.filter(rule=rule, status__in=AlertStatus.open()).select_related("device__parent")}
     for fingerprint, (labels, value, hold) in holding.items():
         alert = open_alerts.pop(fingerprint, None) or _open(rule, fingerprint, labels, value, at)
         if alert is None:
             continue  # another worker opened it a moment ago; it takes this series for this cycle
         Alert.objects.filter(pk=alert.pk).update(value=value, last_seen_at=at)
-        if alert.status == AlertStatus.PENDING and at - alert.pending_since >= hold and _claim(
-                alert, AlertStatus.PENDING, status=AlertStatus.FIRING, triggered_at=at, severity=rule.severity):
-            result.events.append(Event("firing", alert.pk))
+        if alert.status == AlertStatus.PENDING and at - alert.pending_since >= hold:
+            reason = maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+            if _claim(alert, AlertStatus.PENDING, status=AlertStatus.FIRING, triggered_at=at, notified_at=at,
+                      severity=rule.severity, suppressed_by=reason) and not reason:
+                result.events.append(Event("firing", alert.pk))
+        elif alert.status == AlertStatus.FIRING and alert.suppressed_by:
+            still = maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+            if not still and Alert.objects.filter(pk=alert.pk, suppressed_by=alert.suppressed_by).update(
+                    suppressed_by="", notified_at=at):
+                result.events.append(Event("firing", alert.pk))  # the cause is gone, the problem is not: tell
+        elif alert.status == AlertStatus.FIRING and alert.acknowledged_at is None:
+            result.events += _reminders(rule, alert, at)
     for fingerprint, alert in open_alerts.items():  # no longer holding (or out of scope)
         waits_for_recovery = any(v.covers(alert.device_id) for v in needs_recovery) and fingerprint not in recovered
         if alert.status == AlertStatus.PENDING:
             Alert.objects.filter(pk=alert.pk, status=AlertStatus.PENDING).delete()
         elif (not waits_for_recovery or _gone(alert, devices)) and _claim(
-                alert, AlertStatus.FIRING, status=AlertStatus.RESOLVED, resolved_at=at):
-            result.events.append(Event("resolved", alert.pk))
+                alert, AlertStatus.FIRING, status=AlertStatus.RESOLVED, resolved_at=at) and not alert.suppressed_by:
+            result.events.append(Event("resolved", alert.pk))  # a suppressed alert was never told, so neither is this
     return result
 
 
@@ -105,6 +127,10 @@ class _Variant:
 
     def covers(self, device_id: int | None) -> bool:
         return (self.include is None or device_id in self.include) and device_id not in self.exclude
+
+
+def _evaluated(variant: _Variant, maintenance: Maintenance, device_id: int | None) -> bool:
+    return variant.covers(device_id) and not maintenance.quiet(device_id)
 
 
 def _variants(rule: AlertRule, devices: set[int] | None) -> list[_Variant]:
@@ -167,6 +193,54 @@ def _open(rule: AlertRule, fingerprint: str, labels: dict[str, str], value: floa
 def _claim(alert: Alert, current: str, **changes) -> bool:
     """Apply `changes` if the alert is still in state `current`; True for the one caller that did."""
     return Alert.objects.filter(pk=alert.pk, status=current).update(**changes) == 1
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """The maintenance windows active at one moment: devices whose alerts are quiet, or not even evaluated."""
+
+    windows: tuple[tuple[str, frozenset[int] | None, bool], ...]  # (name, device ids or None: all, no evaluation)
+
+    @classmethod
+    def at(cls, at: datetime) -> Maintenance:
+        windows = MaintenanceWindow.objects.filter(starts_at__lte=at).exclude(ends_at__lte=at)
+        return cls(tuple((w.name, w.device_ids(), w.suppress_evaluation) for w in windows if w.active_at(at)))
+
+    def reason(self, device_id: int | None) -> str:
+        return next((f"maintenance {name!r}" for name, ids, _ in self.windows if ids is None or device_id in ids), "")
+
+    def quiet(self, device_id: int | None) -> bool:
+        return any(off and (ids is None or device_id in ids) for _, ids, off in self.windows)
+
+
+def suppression(device: Device | None, reachability: bool) -> str:
+    """Why an alert of this device is not worth telling: the device is down (unless the rule is about its
+    reachability), or a device it depends on (parent, grandparent...) is; "" when it is."""
+    if device is None:
+        return ""
+    if not reachability and device.state == DeviceState.DOWN:
+        return f"{device.name} is down"
+    ancestor, seen = device.parent, {device.pk}
+    while ancestor is not None and ancestor.pk not in seen:
+        if ancestor.state == DeviceState.DOWN:
+            return f"{ancestor.name} is down ({device.name} depends on it)"
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
+    return ""
+
+
+def _reminders(rule: AlertRule, alert: Alert, at: datetime) -> list[Event]:
+    """Repeat and escalation events due for a firing, unacknowledged alert (each claimed, so sent once)."""
+    events = []
+    last = alert.notified_at or alert.triggered_at
+    if rule.repeat_minutes and at - last >= timedelta(minutes=rule.repeat_minutes):
+        if Alert.objects.filter(pk=alert.pk, notified_at=alert.notified_at).update(notified_at=at):
+            events.append(Event("repeat", alert.pk))
+    escalate = rule.escalate_after_minutes
+    if escalate and alert.escalated_at is None and at - alert.triggered_at >= timedelta(minutes=escalate):
+        if Alert.objects.filter(pk=alert.pk, escalated_at__isnull=True).update(escalated_at=at):
+            events.append(Event("escalation", alert.pk))
+    return events
 
 
 def _gone(alert: Alert, devices: set[int] | None) -> bool:

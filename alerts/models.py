@@ -1,15 +1,20 @@
-"""Alert rules and the channels their notifications go to (alert state and deliveries come with the engine)."""
+"""Alert rules, their alerts, the channels notifications go to and what was delivered; maintenance windows."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from croniter import croniter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from alerts.choices import AlertStatus, ChannelKind, DeliveryEvent, DeliveryStatus, Severity
 from alerts.expressions import ExpressionError, held_for, metrics, parse
 from alerts.notifications import settings_problems
+from devices.models import Device
 from wardsite.secrets import SecretField
 
 MAX_MINUTES = 7 * 1440
@@ -168,6 +173,11 @@ class Alert(models.Model):
                                         related_name="acknowledged_alerts")
     acknowledgement = models.TextField(blank=True, help_text="The comment given when acknowledging.")
     last_seen_at = models.DateTimeField(help_text="When the condition was last seen holding.")
+    notified_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When the rule's channels were last told it fires (for repeats).")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the escalation channels were told.")
+    suppressed_by = models.CharField(max_length=300, blank=True,
+                                     help_text="Why nobody is told: the device, or one it depends on, is down.")
 
     class Meta:
         ordering = ["-pending_since"]
@@ -208,3 +218,59 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} via {self.channel.name}: {self.get_status_display()}"
+
+
+class MaintenanceWindow(models.Model):
+    """A time when devices are worked on: their alerts are suppressed (not sent), or not even evaluated."""
+
+    name = models.CharField(max_length=200, unique=True)
+    starts_at = models.DateTimeField(help_text="Start (of the first occurrence, for a recurring window).")
+    ends_at = models.DateTimeField(null=True, blank=True,
+                                   help_text="End of a one-off window; for a recurring one, when it stops recurring.")
+    recurrence = models.CharField(max_length=100, blank=True,
+                                  help_text="Cron expression in TIME_ZONE, e.g. '0 2 * * 6' (Saturdays 02:00); "
+                                            "blank: once.")
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(MAX_MINUTES)],
+                                                   help_text="How long each occurrence of a recurring window lasts.")
+    devices = models.ManyToManyField("devices.Device", blank=True, related_name="maintenance_windows",
+                                     help_text="Scope: these devices. A window without any scope covers every device.")
+    groups = models.ManyToManyField("devices.DeviceGroup", blank=True, related_name="maintenance_windows")
+    tags = models.ManyToManyField("devices.Tag", blank=True, related_name="maintenance_windows")
+    suppress_evaluation = models.BooleanField(
+        default=False, help_text="Do not even evaluate rules for these devices (their open alerts resolve).")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.recurrence:
+            if not croniter.is_valid(self.recurrence):
+                raise ValidationError({"recurrence": f"{self.recurrence!r} is not a cron expression "
+                                                     "(minute hour day-of-month month day-of-week)"})
+            if not self.duration_minutes:
+                raise ValidationError({"duration_minutes": "a recurring window needs a duration"})
+        elif self.ends_at is None:
+            raise ValidationError({"ends_at": "a one-off window needs an end"})
+        if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "the end must be after the start"})
+
+    def active_at(self, at: datetime) -> bool:
+        if at < self.starts_at or (self.ends_at is not None and at >= self.ends_at):
+            return False
+        if not self.recurrence:
+            return True
+        local = timezone.localtime(at)
+        occurrence = croniter(self.recurrence, local + timedelta(seconds=1)).get_prev(datetime)  # latest <= at
+        return local < occurrence + timedelta(minutes=self.duration_minutes)
+
+    def device_ids(self) -> frozenset[int] | None:
+        """The devices in scope; None when the window has no scope (every device)."""
+        devices, groups, tags = self.devices.all(), self.groups.all(), self.tags.all()
+        if not (devices or groups or tags):
+            return None
+        covered = Q(pk__in=devices) | Q(group__in=groups) | Q(tags__in=tags)
+        return frozenset(Device.objects.filter(covered).values_list("pk", flat=True))

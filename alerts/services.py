@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.choices import AlertStatus
+from alerts.choices import AlertStatus, DeliveryEvent
 from alerts.engine import Event
 from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
 from alerts.notifications import delivery
@@ -48,12 +48,15 @@ def resolve(alerts: QuerySet[Alert]) -> int:
 
 
 def deliveries_for(events: list[Event]) -> list[tuple[int, int, str]]:
-    """(alert id, channel id, event) for every enabled channel of each event's rule."""
-    alerts = Alert.objects.in_bulk([event.alert_id for event in events])
-    channels = {rule_id: list(NotificationChannel.objects.filter(rules=rule_id, enabled=True).values_list("pk", flat=True))
-                for rule_id in {alert.rule_id for alert in alerts.values()}}
-    return [(event.alert_id, channel, event.kind) for event in events
-            for channel in channels[alerts[event.alert_id].rule_id]]
+    """(alert id, channel id, event) for every enabled channel the event goes to: the rule's channels, and for an
+    escalation its escalation channels."""
+    alerts = Alert.objects.select_related("rule").in_bulk([event.alert_id for event in events])
+    found = []
+    for event in events:
+        rule = alerts[event.alert_id].rule
+        channels = rule.escalation_channels if event.kind == DeliveryEvent.ESCALATION else rule.channels
+        found += [(event.alert_id, pk, event.kind) for pk in channels.filter(enabled=True).values_list("pk", flat=True)]
+    return found
 
 
 def send_notification(alert_id: int, channel_id: int, event: str, *, attempt: int = 1,

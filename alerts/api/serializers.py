@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from alerts.models import Alert, AlertRule, NotificationChannel
+from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 from devices.models import Device, DeviceGroup, Tag
 from templates_app.models import MonitoringTemplate
 from wardsite.api import ModelValidationMixin
@@ -52,9 +52,22 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = ["id", "rule", "device", "subject", "labels", "status", "severity", "value", "first_value",
-                  "pending_since", "triggered_at", "acknowledged_at", "acknowledged_by", "acknowledgement",
-                  "resolved_at"]
+                  "pending_since", "triggered_at", "suppressed_by", "acknowledged_at", "acknowledged_by",
+                  "acknowledgement", "resolved_at"]
 
 
 class AcknowledgeSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class MaintenanceWindowSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    """Scope by name, like rules; no scope covers every device."""
+
+    devices = _by_name(Device)
+    groups = _by_name(DeviceGroup)
+    tags = _by_name(Tag)
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "name", "starts_at", "ends_at", "recurrence", "duration_minutes", "devices", "groups", "tags",
+                  "suppress_evaluation", "comment"]

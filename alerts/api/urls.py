@@ -8,6 +8,7 @@ app_name = "alerts-api"
 router = OptionalSlashRouter()
 router.register("rules", views.AlertRuleViewSet)
 router.register("channels", views.NotificationChannelViewSet)
+router.register("maintenance", views.MaintenanceWindowViewSet)
 
 
 def _alerts(pattern: str, name: str, **methods: str):

@@ -6,9 +6,10 @@ from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
 from alerts import services
 from alerts.api.serializers import (
-    AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer, NotificationChannelSerializer)
+    AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer, MaintenanceWindowSerializer,
+    NotificationChannelSerializer)
 from alerts.choices import AlertStatus, Severity
-from alerts.models import Alert, AlertRule, NotificationChannel
+from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 
 
 class AlertRuleViewSet(ModelViewSet):
@@ -26,6 +27,15 @@ class NotificationChannelViewSet(ModelViewSet):
     permission_classes = [DjangoModelPermissions]
     filterset_fields = ["kind", "enabled"]
     search_fields = ["name"]
+
+
+class MaintenanceWindowViewSet(ModelViewSet):
+    """Maintenance windows (silences): one-off or recurring, per device, group or tag."""
+
+    queryset = MaintenanceWindow.objects.prefetch_related("devices", "groups", "tags")
+    serializer_class = MaintenanceWindowSerializer
+    permission_classes = [DjangoModelPermissions]
+    search_fields = ["name", "comment"]
 
 
 class AlertPermissions(DjangoModelPermissions):

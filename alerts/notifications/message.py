@@ -27,7 +27,7 @@ class Message:
 
     @property
     def title(self) -> str:
-        prefix = "TEST" if self.event == "test" else self.state.upper()
+        prefix = {"test": "TEST", "repeat": "STILL FIRING", "escalation": "ESCALATED"}.get(self.event, self.state.upper())
         return f"[{prefix}] {self.rule} on {self.subject} ({self.severity})"
 
     @property

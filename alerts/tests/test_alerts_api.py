@@ -69,3 +69,15 @@ def test_acknowledging_needs_the_change_permission(django_user_model, alerts):
     user.user_permissions.add(Permission.objects.get(codename="change_alert"))
     client = api_client_for(django_user_model.objects.get(pk=user.pk))  # permissions are cached per instance
     assert client.post(f"{ALERTS}/{alerts['low'].pk}/acknowledge", {}, format="json").status_code == 200
+
+
+def test_a_maintenance_window_is_created_by_api_and_a_bad_one_refused(api, db):
+    Device.objects.create(name="core-1", address="127.0.0.1")
+    good = {"name": "Upgrade", "starts_at": "2026-12-01T22:00:00Z", "ends_at": "2026-12-02T02:00:00Z",
+            "devices": ["core-1"]}
+    assert api.post(f"{ALERTS}/maintenance", good, format="json").status_code == 201
+    bad = api.post(f"{ALERTS}/maintenance", {"name": "Nightly", "starts_at": "2026-12-01T00:00:00Z",
+                                             "recurrence": "at night", "duration_minutes": 60}, format="json")
+    assert bad.status_code == 400 and "is not a cron expression" in bad.json()["recurrence"][0]
+    unknown = api.post(f"{ALERTS}/maintenance", {**good, "name": "Other", "devices": ["nope"]}, format="json")
+    assert unknown.status_code == 400 and "devices" in unknown.json()

@@ -155,3 +155,92 @@ def test_the_scheduled_task_evaluates_every_rule_and_a_broken_one_does_not_stop_
     assert evaluate() == 1  # the default templates' rules are evaluated too: no device has their templates
     results = {result.rule: result.error for result in engine.evaluate_all()}
     assert results["Broken"].startswith("line 1") and results["last(cpu_usage) > 90"] == ""
+
+
+def test_an_unacknowledged_alert_is_repeated_and_escalated_once(device):
+    from alerts.models import NotificationChannel
+    from alerts.services import acknowledge, deliveries_for
+
+    write(device, "cpu_usage", every(0, 20, 97))
+    made = rule("last(cpu_usage) > 90", repeat_minutes=5, escalate_after_minutes=8)
+    noc = NotificationChannel.objects.create(name="noc", kind="slack", settings={"url": "http://127.0.0.1:9/"})
+    boss = NotificationChannel.objects.create(name="boss", kind="sms", settings={
+        "url": "http://127.0.0.1:9/", "account": "AC1", "from": "+4915100000000", "to": ["+4915112345678"]})
+    made.channels.add(noc)
+    made.escalation_channels.add(boss)
+    timeline = {at: engine.evaluate_rule(made, minute(at)).events for at in (1, 3, 6, 8, 9, 11, 12)}
+    kinds = {at: [e.kind for e in events] for at, events in timeline.items()}
+    assert kinds == {1: ["firing"], 3: [], 6: ["repeat"], 8: [], 9: ["escalation"], 11: ["repeat"], 12: []}
+    assert [(c, k) for _, c, k in deliveries_for(timeline[9] + timeline[11])] == [(boss.pk, "escalation"),
+                                                                                  (noc.pk, "repeat")]
+    acknowledge(Alert.objects.all(), None, "on it")
+    assert engine.evaluate_rule(made, minute(17)).events == []  # acknowledged: no more repeats
+
+
+def test_a_down_device_and_devices_behind_it_fire_suppressed_and_are_told_only_if_it_outlasts_the_cause(device):
+    edge = Device.objects.create(name="edge-1", address="127.0.0.9", parent=device)
+    Device.objects.filter(pk=device.pk).update(state="down")
+    write(device, "snmp_if_oper_status", {**every(0, 3, 2), **every(3.5, 6, 1)}, ifName="Gi0/1")  # comes back
+    write(edge, "snmp_if_oper_status", every(0, 6, 2), ifName="Gi0/1")  # stays down after core-1 is back
+    write(device, "ping_up", every(0, 6, 0))
+    interfaces, reachability = rule("snmp_if_oper_status == 2"), rule("last(ping_up) == 0")
+
+    assert run(interfaces, 1) == [] and run(reachability, 1) == [("firing", "firing")]  # down itself: told
+    assert sorted(Alert.objects.filter(rule=interfaces).values_list("suppressed_by", flat=True)) == [
+        "core-1 is down", "core-1 is down (edge-1 depends on it)"]
+    Device.objects.filter(pk=device.pk).update(state="up")
+    events = engine.evaluate_rule(interfaces, minute(5)).events
+    assert [(Alert.objects.get(pk=e.alert_id).device, e.kind) for e in events] == [(edge, "firing")]
+    assert Alert.objects.get(rule=interfaces, device=device).status == "resolved"  # resolved without a word
+    assert Alert.objects.get(rule=interfaces, device=edge).suppressed_by == ""
+    assert engine.evaluate_rule(interfaces, minute(5.5)).events == []  # told once
+
+
+def test_a_maintenance_window_keeps_alerts_quiet_and_they_are_told_if_they_outlast_it(device):
+    from alerts.models import MaintenanceWindow
+
+    write(device, "snmp_if_oper_status", every(0, 10, 2), ifName="Gi0/1")
+    window = MaintenanceWindow.objects.create(name="core-1 upgrade", starts_at=minute(0), ends_at=minute(4))
+    window.devices.add(device)
+    interfaces = rule("snmp_if_oper_status == 2")
+    assert run(interfaces, 1) == []
+    assert Alert.objects.get().suppressed_by == "maintenance 'core-1 upgrade'"
+    assert run(interfaces, 3) == []
+    assert run(interfaces, 5) == [("firing", "firing")]  # still down after the window: now people hear of it
+
+
+def test_a_window_that_stops_evaluation_opens_no_alert(device):
+    from alerts.models import MaintenanceWindow
+
+    write(device, "snmp_if_oper_status", every(0, 10, 2), ifName="Gi0/1")
+    MaintenanceWindow.objects.create(name="everything", starts_at=minute(0), ends_at=minute(4),
+                                     suppress_evaluation=True)  # no scope: every device
+    interfaces = rule("snmp_if_oper_status == 2")
+    assert run(interfaces, 1) == [] and not Alert.objects.exists()
+    assert run(interfaces, 5) == [("firing", "firing")]
+
+
+def test_a_recurring_window_is_active_during_each_occurrence(db, settings):
+    from datetime import timezone as tz
+
+    from django.core.exceptions import ValidationError
+
+    from alerts.models import MaintenanceWindow
+
+    settings.TIME_ZONE = "UTC"
+    window = MaintenanceWindow(name="nightly", starts_at=datetime(2026, 1, 1, tzinfo=tz.utc), recurrence="0 2 * * 6",
+                               duration_minutes=90)  # Saturdays 02:00-03:30
+    window.full_clean()
+    saturday = datetime(2026, 11, 28, tzinfo=tz.utc)
+    assert [window.active_at(saturday.replace(hour=h, minute=m)) for h, m in ((1, 59), (2, 0), (3, 29), (3, 30))] == [
+        False, True, True, False]
+    assert not window.active_at(saturday.replace(day=29, hour=2, minute=30))  # a Sunday
+    for bad, field in ((dict(recurrence="0 2 * *"), "recurrence"), (dict(duration_minutes=None), "duration_minutes"),
+                       (dict(recurrence="", ends_at=None), "ends_at")):
+        broken = MaintenanceWindow(name="bad", starts_at=window.starts_at, recurrence=window.recurrence,
+                                   duration_minutes=90)
+        for key, value in bad.items():
+            setattr(broken, key, value)
+        with pytest.raises(ValidationError) as raised:
+            broken.full_clean()
+        assert field in raised.value.message_dict

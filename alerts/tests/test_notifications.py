@@ -152,3 +152,10 @@ def test_a_body_template_that_does_not_give_json_is_refused(api):
         "url": "http://127.0.0.1:9/", "body": '{"text": {{ title }}'}}, format="json")
     assert response.status_code == 400
     assert response.json()["settings"][0].startswith("body: the body template does not give JSON")
+
+
+@pytest.mark.parametrize("event, prefix", [("repeat", "[STILL FIRING]"), ("escalation", "[ESCALATED]")])
+def test_repeats_and_escalations_say_what_they_are(alert, http_receiver, event, prefix):
+    services.send_notification(alert.pk, channel("discord", http_receiver.url).pk, event)
+    assert http_receiver.requests[0].json()["content"].startswith(f"{prefix} Interface down on core-1 Gi0/1")
+    assert Delivery.objects.get().event == event
