@@ -41,6 +41,7 @@ class DeliveryEvent(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
     REPEAT = "repeat", "Repeat"
     ESCALATION = "escalation", "Escalation"
+    FLAPPING = "flapping", "Flapping"
     TEST = "test", "Test"
 
 

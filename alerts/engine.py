@@ -5,7 +5,8 @@
 
 While firing and unacknowledged, an alert is repeated every rule.repeat_minutes and escalated once after
 rule.escalate_after_minutes. An alert of a device that is down, or behind one that is (parent), fires but is
-suppressed (suppressed_by says why): nobody is told, unless it still fires once the cause is gone.
+suppressed (suppressed_by says why): nobody is told, unless it still fires once the cause is gone. So is one
+that fires too often (flapping): people get one "flapping" notification instead of a stream.
 
 Each transition is one conditional UPDATE (or an INSERT guarded by the one-open-alert constraint), so when
 several workers evaluate at once exactly one of them makes it and reports the event; notifications are sent
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,7 +46,7 @@ REACHABILITY_METRICS = frozenset({*HISTORY_METRICS, "snmp_up"})
 class Event:
     """A transition that people must hear about."""
 
-    kind: str  # firing, resolved, repeat (still firing, unacknowledged) or escalation
+    kind: str  # firing, resolved, repeat (still firing, unacknowledged), escalation or flapping
     alert_id: int
 
 
@@ -95,12 +97,17 @@ def evaluate_rule(rule: AlertRule, at: datetime) -> RuleResult:
             continue  # another worker opened it a moment ago; it takes this series for this cycle
         Alert.objects.filter(pk=alert.pk).update(value=value, last_seen_at=at)
         if alert.status == AlertStatus.PENDING and at - alert.pending_since >= hold:
-            reason = maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+            flaps = flapping(rule, fingerprint, at, also_now=True)
+            reason = maintenance.reason(alert.device_id) or suppression(alert.device, reachability) or flaps
             if _claim(alert, AlertStatus.PENDING, status=AlertStatus.FIRING, triggered_at=at, notified_at=at,
-                      severity=rule.severity, suppressed_by=reason) and not reason:
-                result.events.append(Event("firing", alert.pk))
+                      severity=rule.severity, suppressed_by=reason):
+                if not reason:
+                    result.events.append(Event("firing", alert.pk))
+                elif reason == flaps and not _was_flapping(rule, fingerprint, alert, at):
+                    result.events.append(Event("flapping", alert.pk))  # once, instead of a stream
         elif alert.status == AlertStatus.FIRING and alert.suppressed_by:
-            still = maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+            still = (maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+                     or flapping(rule, fingerprint, at))
             if not still and Alert.objects.filter(pk=alert.pk, suppressed_by=alert.suppressed_by).update(
                     suppressed_by="", notified_at=at):
                 result.events.append(Event("firing", alert.pk))  # the cause is gone, the problem is not: tell
@@ -227,6 +234,24 @@ def suppression(device: Device | None, reachability: bool) -> str:
         seen.add(ancestor.pk)
         ancestor = ancestor.parent
     return ""
+
+
+def flapping(rule: AlertRule, fingerprint: str, at: datetime, *, also_now: bool = False) -> str:
+    """Why the series counts as flapping: it fired FLAP_THRESHOLD times or more within FLAP_WINDOW_MINUTES
+    (counting one firing now with `also_now`); "" when it does not."""
+    window = timedelta(minutes=settings.FLAP_WINDOW_MINUTES)
+    fired = Alert.objects.filter(rule=rule, fingerprint=fingerprint, triggered_at__gt=at - window,
+                                 triggered_at__lte=at).count() + also_now
+    if fired < settings.FLAP_THRESHOLD:
+        return ""
+    return f"flapping: fired {fired} times in {settings.FLAP_WINDOW_MINUTES} min"
+
+
+def _was_flapping(rule: AlertRule, fingerprint: str, alert: Alert, at: datetime) -> bool:
+    """Whether people were already told this series flaps (by an earlier alert within the window)."""
+    window = timedelta(minutes=settings.FLAP_WINDOW_MINUTES)
+    return Alert.objects.filter(rule=rule, fingerprint=fingerprint, triggered_at__gt=at - window,
+                                suppressed_by__startswith="flapping").exclude(pk=alert.pk).exists()
 
 
 def _reminders(rule: AlertRule, alert: Alert, at: datetime) -> list[Event]:

@@ -27,7 +27,8 @@ class Message:
 
     @property
     def title(self) -> str:
-        prefix = {"test": "TEST", "repeat": "STILL FIRING", "escalation": "ESCALATED"}.get(self.event, self.state.upper())
+        prefix = {"test": "TEST", "repeat": "STILL FIRING", "escalation": "ESCALATED", "flapping": "FLAPPING"}.get(
+            self.event, self.state.upper())
         return f"[{prefix}] {self.rule} on {self.subject} ({self.severity})"
 
     @property

@@ -244,3 +244,16 @@ def test_a_recurring_window_is_active_during_each_occurrence(db, settings):
         with pytest.raises(ValidationError) as raised:
             broken.full_clean()
         assert field in raised.value.message_dict
+
+
+def test_a_flapping_series_gives_one_flapping_notice_not_a_stream(device, settings):
+    settings.FLAP_WINDOW_MINUTES, settings.FLAP_THRESHOLD = 10, 4
+    toggling = {m / 2: 97.0 if int(m / 2) % 2 == 0 else 20.0 for m in range(0, 24)}  # up and down every minute
+    write(device, "cpu_usage", {**toggling, **every(12, 20, 97)})  # then it stays above 90
+    made = rule("last(cpu_usage) > 90")
+    kinds = [[e.kind for e in engine.evaluate_rule(made, minute(m + 0.75)).events] for m in range(13)]
+    assert kinds == [["firing"], ["resolved"], ["firing"], ["resolved"], ["firing"], ["resolved"], ["flapping"],
+                     [], [], [], [], [], []]
+    assert Alert.objects.get(status="firing").suppressed_by == "flapping: fired 5 times in 10 min"
+    assert engine.evaluate_rule(made, minute(15)).events == []  # still 4 firings within the last 10 minutes
+    assert [e.kind for e in engine.evaluate_rule(made, minute(17)).events] == ["firing"]  # stable now: told
