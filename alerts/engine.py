@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from alerts.choices import AlertStatus
 from alerts.expressions import ExpressionError, held_for, metrics, parse, recovery_metricsql, to_metricsql
-from alerts.models import Alert, AlertRule, MaintenanceWindow
+from alerts.models import Alert, AlertRule, MaintenanceWindow, scoped_devices
 from devices.choices import DeviceState
 from devices.models import Device
 from icmp.services import HISTORY_METRICS
@@ -61,20 +61,21 @@ class RuleResult:
 def evaluate_all(at: datetime | None = None) -> list[RuleResult]:
     """Evaluate every enabled rule once at `at` (default now); a failing rule does not stop the others."""
     at = at or timezone.now()
+    includers = template_includers()  # once per cycle, not per rule
     results = []
     for rule in AlertRule.objects.filter(enabled=True).prefetch_related("devices", "groups", "tags", "templates",
                                                                       "overrides"):
         try:
-            results.append(evaluate_rule(rule, at))
+            results.append(evaluate_rule(rule, at, includers))
         except (VictoriaError, ExpressionError) as exc:  # VM down or refusing; an expression saved around clean()
             logger.warning("alert rule %r not evaluated: %s", rule.name, exc)
             results.append(RuleResult(rule.name, error=str(exc)))
     return results
 
 
-def evaluate_rule(rule: AlertRule, at: datetime) -> RuleResult:
+def evaluate_rule(rule: AlertRule, at: datetime, includers: dict[int, set[int]] | None = None) -> RuleResult:
     """Query VictoriaMetrics for the rule at `at` and move its alerts through their states."""
-    devices = scope(rule)
+    devices = scope(rule, template_includers() if includers is None else includers)
     maintenance = Maintenance.at(at)
     holding, recovered, needs_recovery = {}, set(), set()
     for variant in _variants(rule, devices) if devices != set() else []:  # no device in scope: nothing to ask
@@ -140,7 +141,7 @@ def _evaluated(variant: _Variant, maintenance: Maintenance, device_id: int | Non
     return variant.covers(device_id) and not maintenance.quiet(device_id)
 
 
-def _variants(rule: AlertRule, devices: set[int] | None) -> list[_Variant]:
+def _variants(rule: AlertRule, devices: frozenset[int] | None) -> list[_Variant]:
     """The rule for the devices without overrides, and each enabled override for its device."""
     overrides = [o for o in rule.overrides.all() if devices is None or o.device_id in devices]
     variants = [_Variant(rule.expression, rule.recovery_expression, None if devices is None else frozenset(devices),
@@ -154,20 +155,24 @@ def _query(expression: str, at: datetime) -> list[dict]:
     return get_client().query(expression, at=at.timestamp())
 
 
-def scope(rule: AlertRule) -> set[int] | None:
+def scope(rule: AlertRule, includers: dict[int, set[int]]) -> frozenset[int] | None:
     """Ids of the devices the rule covers; None when it has no scope (every device).
 
-    A template in the scope covers the devices it is applied to, also through a template that includes it.
+    A template in the scope covers the devices it is applied to, also through a template that includes it
+    (`includers`: template id -> ids of the templates whose closure holds it, see template_includers).
     """
-    devices, groups, tags, templates = (list(rule.devices.all()), list(rule.groups.all()), list(rule.tags.all()),
-                                        list(rule.templates.all()))
-    if not (devices or groups or tags or templates):
-        return None
-    wanted = {t.pk for t in templates}
-    including = [t.pk for t in MonitoringTemplate.objects.all() if wanted & {c.pk for c in closure(t)}]
-    covered = (Q(pk__in=[d.pk for d in devices]) | Q(group__in=groups) | Q(tags__in=tags)
-               | Q(template_assignments__template__in=including))
-    return set(Device.objects.filter(covered).values_list("pk", flat=True))
+    templates = {pk for t in rule.templates.all() for pk in includers.get(t.pk, {t.pk})}
+    return scoped_devices(list(rule.devices.all()), list(rule.groups.all()), list(rule.tags.all()),
+                          Q(template_assignments__template__in=templates) if templates else None)
+
+
+def template_includers() -> dict[int, set[int]]:
+    """Template id -> ids of the templates that are it or include it, transitively."""
+    includers: dict[int, set[int]] = {}
+    for template in MonitoringTemplate.objects.all():
+        for included in closure(template):
+            includers.setdefault(included.pk, set()).add(template.pk)
+    return includers
 
 
 def fingerprint_of(labels: dict[str, str]) -> str:
@@ -268,7 +273,7 @@ def _reminders(rule: AlertRule, alert: Alert, at: datetime) -> list[Event]:
     return events
 
 
-def _gone(alert: Alert, devices: set[int] | None) -> bool:
+def _gone(alert: Alert, devices: frozenset[int] | None) -> bool:
     """The alert's device left the rule's scope or was deleted: it resolves whatever the recovery says."""
     return (devices is not None and alert.device_id not in devices) or (
         alert.device_id is None and "device_id" in alert.labels)

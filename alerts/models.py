@@ -95,7 +95,7 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = _check_expressions(self, ("expression", "recovery_expression"), raise_errors=False)
+        errors = _expression_errors(self, ("expression", "recovery_expression"))
         if self.expression.strip() and "expression" not in errors:
             if held_for(parse(self.expression)) is not None and self.for_seconds is not None:
                 errors["for_seconds"] = "the expression already says 'for': give the duration in one place"
@@ -103,7 +103,7 @@ class AlertRule(models.Model):
             raise ValidationError(errors)
 
 
-def _check_expressions(obj: models.Model, fields: tuple[str, ...], *, raise_errors: bool = True) -> dict[str, str]:
+def _expression_errors(obj: models.Model, fields: tuple[str, ...]) -> dict[str, str]:
     """Blank is fine here (required fields say so themselves); else it must parse and name series that exist.
     A recovery expression has no `for`."""
     from alerts.services import unknown_metrics  # reads snmp and templates_app, which import alerts.choices
@@ -123,8 +123,6 @@ def _check_expressions(obj: models.Model, fields: tuple[str, ...], *, raise_erro
             errors[field] = f"unknown metric {', '.join(map(repr, unknown))}: no poller, item or template item writes it"
         elif field == "recovery_expression" and held_for(condition) is not None:
             errors[field] = "a recovery expression has no 'for': the alert resolves as soon as it holds"
-    if errors and raise_errors:
-        raise ValidationError(errors)
     return errors
 
 
@@ -146,7 +144,9 @@ class RuleOverride(models.Model):
         return f"{self.rule} on {self.device}"
 
     def clean(self) -> None:
-        _check_expressions(self, ("expression", "recovery_expression"))
+        errors = _expression_errors(self, ("expression", "recovery_expression"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Alert(models.Model):
@@ -269,8 +269,13 @@ class MaintenanceWindow(models.Model):
 
     def device_ids(self) -> frozenset[int] | None:
         """The devices in scope; None when the window has no scope (every device)."""
-        devices, groups, tags = self.devices.all(), self.groups.all(), self.tags.all()
-        if not (devices or groups or tags):
-            return None
-        covered = Q(pk__in=devices) | Q(group__in=groups) | Q(tags__in=tags)
-        return frozenset(Device.objects.filter(covered).values_list("pk", flat=True))
+        return scoped_devices(self.devices.all(), self.groups.all(), self.tags.all())
+
+
+def scoped_devices(devices, groups, tags, also: Q | None = None) -> frozenset[int] | None:
+    """Ids of the devices named, in the groups or with any of the tags (or matching `also`); None when nothing is
+    named at all, which means every device. Rules and maintenance windows scope alike."""
+    if not (devices or groups or tags or also):
+        return None
+    covered = Q(pk__in=[d.pk for d in devices]) | Q(group__in=groups) | Q(tags__in=tags)
+    return frozenset(Device.objects.filter(covered | also if also else covered).values_list("pk", flat=True))
