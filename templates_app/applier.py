@@ -17,7 +17,7 @@ from django.utils import timezone
 from devices.models import Device
 from snmp import services as snmp_services
 from snmp.client import SNMPError, Value
-from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPStatus
+from snmp.models import Interface, MonitoringItem, SNMPStatus
 from snmp.oids import parse_oid
 from templates_app.document import DiscoverySpec
 from templates_app.library import discovery_spec
