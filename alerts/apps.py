@@ -7,10 +7,20 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from devices.signals import state_changed
         from templates_app.models import TemplateTrigger
 
         post_save.connect(_trigger_saved, sender=TemplateTrigger, dispatch_uid="alerts.trigger_rule")
         post_migrate.connect(_every_trigger_has_a_rule, sender=self, dispatch_uid="alerts.trigger_rules")
+        post_migrate.connect(_builtin_rules, sender=self, dispatch_uid="alerts.builtin_rules")
+        state_changed.connect(_state_changed, dispatch_uid="alerts.evaluate_soon")
+
+
+def _state_changed(sender, **kwargs) -> None:
+    """A device went down or came back: evaluate now rather than at the next tick."""
+    from alerts.tasks import evaluate_soon
+
+    evaluate_soon()
 
 
 def _trigger_saved(sender, instance, **kwargs) -> None:
@@ -27,3 +37,9 @@ def _every_trigger_has_a_rule(**kwargs) -> None:
 
     for trigger in TemplateTrigger.objects.filter(rule__isnull=True).select_related("template"):
         sync_trigger_rule(trigger)
+
+
+def _builtin_rules(**kwargs) -> None:
+    from alerts.services import ensure_builtin_rules
+
+    ensure_builtin_rules()

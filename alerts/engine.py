@@ -31,15 +31,15 @@ from alerts.choices import AlertStatus
 from alerts.expressions import ExpressionError, held_for, metrics, parse, recovery_metricsql, to_metricsql
 from alerts.models import Alert, AlertRule, MaintenanceWindow, scoped_devices
 from devices.choices import DeviceState
-from devices.models import Device
-from icmp.services import HISTORY_METRICS
+from devices.models import Device, DeviceStateChange
+from devices.services import STATE_METRIC
 from templates_app.applier import closure
 from templates_app.models import MonitoringTemplate
 from wardsite.victoria import VictoriaError, get_client
 
 logger = logging.getLogger(__name__)
-# A rule on these alone is about whether the device answers: the device being down does not suppress it.
-REACHABILITY_METRICS = frozenset({*HISTORY_METRICS, "snmp_up"})
+# A rule on these alone is about the device being down: its own state does not suppress it (a parent's does).
+REACHABILITY_METRICS = frozenset({STATE_METRIC})
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def evaluate_rule(rule: AlertRule, at: datetime, includers: dict[int, set[int]] 
         Alert.objects.filter(pk=alert.pk).update(value=value, last_seen_at=at)
         if alert.status == AlertStatus.PENDING and at - alert.pending_since >= hold:
             flaps = flapping(rule, fingerprint, at, also_now=True)
-            reason = maintenance.reason(alert.device_id) or suppression(alert.device, reachability) or flaps
+            reason = maintenance.reason(alert.device_id) or suppression(alert.device, reachability, at) or flaps
             if _claim(alert, AlertStatus.PENDING, status=AlertStatus.FIRING, triggered_at=at, notified_at=at,
                       severity=rule.severity, suppressed_by=reason):
                 if not reason:
@@ -107,7 +107,7 @@ def evaluate_rule(rule: AlertRule, at: datetime, includers: dict[int, set[int]] 
                 elif reason == flaps and not _was_flapping(rule, fingerprint, alert, at):
                     result.events.append(Event("flapping", alert.pk))  # once, instead of a stream
         elif alert.status == AlertStatus.FIRING and alert.suppressed_by:
-            still = (maintenance.reason(alert.device_id) or suppression(alert.device, reachability)
+            still = (maintenance.reason(alert.device_id) or suppression(alert.device, reachability, at)
                      or flapping(rule, fingerprint, at))
             if not still and Alert.objects.filter(pk=alert.pk, suppressed_by=alert.suppressed_by).update(
                     suppressed_by="", notified_at=at):
@@ -225,19 +225,26 @@ class Maintenance:
         return any(off and (ids is None or device_id in ids) for _, ids, off in self.windows)
 
 
-def suppression(device: Device | None, reachability: bool) -> str:
-    """Why an alert of this device is not worth telling: the device is down (unless the rule is about its
-    reachability), or a device it depends on (parent, grandparent...) is; "" when it is."""
+def suppression(device: Device | None, reachability: bool, at: datetime) -> str:
+    """Why an alert of this device is not worth telling: the device is down (unless the rule is about that), or a
+    device it depends on (parent, grandparent...) is; or one of them came back less than ALERT_RECOVERY_GRACE_SECONDS
+    ago, while the collectors catch up. "" when none of this holds."""
     if device is None:
         return ""
-    if not reachability and device.state == DeviceState.DOWN:
-        return f"{device.name} is down"
-    ancestor, seen = device.parent, {device.pk}
+    chain, seen = [] if reachability else [device], {device.pk}
+    ancestor = device.parent
     while ancestor is not None and ancestor.pk not in seen:
-        if ancestor.state == DeviceState.DOWN:
-            return f"{ancestor.name} is down ({device.name} depends on it)"
+        chain.append(ancestor)
         seen.add(ancestor.pk)
         ancestor = ancestor.parent
+    grace = at - timedelta(seconds=settings.ALERT_RECOVERY_GRACE_SECONDS)
+    for cause in chain:
+        behind = "" if cause is device else f" ({device.name} depends on it)"
+        if cause.state == DeviceState.DOWN:
+            return f"{cause.name} is down{behind}"
+        if cause.state_since > grace and DeviceStateChange.objects.filter(
+                device=cause, previous=DeviceState.DOWN, at__gt=grace, at__lte=at).exists():
+            return f"{cause.name} was down until {timezone.localtime(cause.state_since):%H:%M:%S}{behind}"
     return ""
 
 

@@ -81,6 +81,10 @@ class AlertRule(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_MINUTES)],
         help_text="Notify the escalation channels too if still unacknowledged after this many minutes.")
     escalation_channels = models.ManyToManyField(NotificationChannel, blank=True, related_name="escalating_rules")
+    builtin = models.CharField(
+        max_length=50, unique=True, null=True, blank=True, editable=False,
+        help_text="Set on the rules WARD FLUX ships (e.g. device-down); recreated at migrate if deleted: disable "
+                  "one instead.")
     template_trigger = models.OneToOneField(
         "templates_app.TemplateTrigger", null=True, blank=True, on_delete=models.CASCADE, related_name="rule",
         help_text="Made from this template trigger: its condition follows the template; channels, enabled, scope "

@@ -5,11 +5,12 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.choices import AlertStatus, DeliveryEvent
+from alerts.choices import AlertStatus, DeliveryEvent, Severity
 from alerts.engine import Event
 from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
 from alerts.notifications import delivery
 from alerts.notifications.message import Message
+from devices.services import STATE_METRIC
 from icmp.services import HISTORY_METRICS
 from snmp.choices import ValueType
 from snmp.metrics import series_names
@@ -18,17 +19,35 @@ from templates_app.models import TemplateItem, TemplateTrigger
 
 
 def known_metrics() -> frozenset[str]:
-    """Every series name a rule may use: the pollers' own, and those of items and template items.
+    """Every series name a rule may use: the device state, the pollers' own, and those of items and template items.
 
     A counter item is stored as `<metric>_total` (the raw counter) and `<metric>` (its rate per second).
     """
-    names = set(series_names()) | set(HISTORY_METRICS)
+    names = {STATE_METRIC, *series_names(), *HISTORY_METRICS}
     for metric, value_type in [*MonitoringItem.objects.values_list("metric", "value_type").distinct(),
                                *TemplateItem.objects.values_list("key", "value_type").distinct()]:
         names.add(metric)
         if value_type == ValueType.COUNTER:
             names.add(f"{metric}_total")
     return frozenset(names)
+
+
+BUILTIN_RULES = {
+    "device-down": dict(
+        name="Device down", expression=f"{STATE_METRIC} == 0", severity=Severity.CRITICAL,
+        description="The device stopped answering: ICMP_DOWN_AFTER ping cycles in a row failed (SNMP timeouts for a "
+                    "device that is not pinged). Suppressed while a device it depends on (parent) is down. Add "
+                    "channels to be told."),
+}
+
+
+def ensure_builtin_rules() -> None:
+    """Create the shipped rules that are missing; what an operator changed on them is kept."""
+    for key, fields in BUILTIN_RULES.items():
+        if not AlertRule.objects.filter(builtin=key).exists():
+            taken = AlertRule.objects.filter(name=fields["name"]).exists()  # an operator's rule of that name
+            AlertRule.objects.create(builtin=key, **{**fields, "name": f"{fields['name']} (built-in)" if taken
+                                                     else fields["name"]})
 
 
 def unknown_metrics(names: set[str]) -> list[str]:

@@ -1,10 +1,18 @@
 """Thin Celery wrappers over alerts.engine and alerts.services."""
+import logging
+
 from celery import shared_task
+from django.core.cache import cache
+from kombu.exceptions import OperationalError
 
 from alerts import engine, services
 from alerts.choices import DeliveryStatus
 
+logger = logging.getLogger(__name__)
 RETRY_SECONDS = (5, 15, 60, 300)  # waits before the 2nd, 3rd... attempt of a transient failure
+# VictoriaMetrics makes a sample searchable about 1 s after it is written: evaluate a little later than that.
+STATE_CHANGE_DELAY_SECONDS = 1.5
+_BURST_SECONDS = 0.4  # state changes this close together (a batch) share one evaluation
 
 
 @shared_task(name="alerts.evaluate", ignore_result=True)
@@ -24,3 +32,14 @@ def deliver(self, alert_id: int, channel_id: int, event: str) -> None:
                                         last_attempt=retries >= self.max_retries)
     if record.status == DeliveryStatus.RETRYING:
         raise self.retry(countdown=RETRY_SECONDS[retries])
+
+
+def evaluate_soon() -> None:
+    """Evaluate the rules shortly after a device changed state instead of at the next tick, so "device down" is
+    told within seconds; the changes of one burst (a ping batch) share one evaluation."""
+    if not cache.add("alerts:evaluate-soon", True, timeout=_BURST_SECONDS):
+        return
+    try:
+        evaluate.apply_async(countdown=STATE_CHANGE_DELAY_SECONDS, expires=60)
+    except OperationalError as exc:  # no broker: the scheduled evaluation will see the change
+        logger.warning("could not queue an evaluation after a device state change: %s", exc)

@@ -1,6 +1,7 @@
 """The one place that changes a device's state, and the monitoring mode in force."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -9,12 +10,18 @@ from django.utils import timezone
 
 from devices.choices import DeviceState, MonitoringMode
 from devices.models import Device, DeviceStateChange, MonitoringProfile
+from devices.signals import state_changed
+from wardsite.victoria import Sample
+
+# The state as a series, written by the collector that decides it: 1 up, 0 down (nothing while unknown).
+STATE_METRIC = "device_up"
 
 
 def set_state(device_id: int, new: DeviceState | str, *, reason: str = "", at: datetime | None = None) -> bool:
     """Move a device to `new` and record the transition; return False when it already was in that state.
 
-    The conditional UPDATE makes concurrent callers safe: only one of them records the transition.
+    The conditional UPDATE makes concurrent callers safe: only one of them records the transition. Once it is
+    committed, `devices.signals.state_changed` is sent (the alert engine listens).
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -25,7 +32,17 @@ def set_state(device_id: int, new: DeviceState | str, *, reason: str = "", at: d
             return False
         Device.objects.filter(pk=device_id).update(state=new, state_since=at)
         DeviceStateChange.objects.create(device_id=device_id, previous=previous, new=new, at=at, reason=reason)
+        transaction.on_commit(functools.partial(state_changed.send, sender=Device, device_id=device_id,
+                                                previous=previous, new=new, at=at))
     return True
+
+
+def state_samples(states: Iterable[tuple[Device, str]], at: datetime) -> list[Sample]:
+    """The `device_up` samples of (device, state) pairs; a device whose state is unknown has none."""
+    ts = int(at.timestamp() * 1000)
+    return [Sample(STATE_METRIC, {"device_id": str(device.pk), "device": device.name},
+                   1.0 if state == DeviceState.UP else 0.0, ts)
+            for device, state in states if state != DeviceState.UNKNOWN]
 
 
 def mark_seen(device_ids: Iterable[int], at: datetime | None = None) -> None:

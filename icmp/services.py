@@ -109,19 +109,24 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     results = ping_devices(devices)
     now = timezone.now()
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
-    get_client().write(_samples(devices, results, now))
     outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+    states = [(device, outcome.state) for device, outcome in zip(devices, outcomes)]
+    get_client().write([*_samples(devices, results, now), *device_services.state_samples(states, now)])
     PingStatus.objects.bulk_update(
         statuses.values(),
-        ["checked_at", "consecutive_failures", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "jitter_ms",
-         "packet_loss", "error"],
+        ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+         "jitter_ms", "packet_loss", "error"],
     )
     device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
     return outcomes
 
 
 def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: PingResult, now: datetime) -> CycleOutcome:
-    """Record one cycle on the status row and decide the state: down after N failed cycles, up after one good one."""
+    """Record one cycle on the status row and decide the state: down after N failed cycles, up after one good one.
+
+    A failed cycle of a device not yet down is retried after ICMP_RETRY_SECONDS rather than a whole interval, so
+    the N cycles that confirm an outage follow each other closely.
+    """
     status.checked_at = now
     status.rtt_min_ms, status.rtt_avg_ms, status.rtt_max_ms = result.min_ms, result.avg_ms, result.max_ms
     status.jitter_ms, status.packet_loss = result.jitter_ms, result.loss_percent
@@ -137,6 +142,8 @@ def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: P
             reason = f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else "")
             if device_services.set_state(device.pk, DeviceState.DOWN, reason=reason, at=now):
                 state = DeviceState.DOWN
+        if state != DeviceState.DOWN:  # not confirmed yet: check again soon
+            status.next_due_at = min(status.next_due_at, now + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
     return CycleOutcome(device.pk, result, state)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks in bench/, each printed beside its baseline measured in the same run.
-# scripts/bench.sh icmp|snmp [ARGS] runs one of them with ARGS; anything else runs both (ARGS go to icmp_sweep).
+# scripts/bench.sh icmp|snmp|alerts [ARGS] runs one of them with ARGS; anything else runs all (ARGS go to icmp_sweep).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_venv
@@ -9,5 +9,6 @@ ensure_apt fping:fping nftables:nft iproute2:ip snmpd:snmpd snmp:snmpbulkwalk \
 case "${1:-}" in
   icmp) shift; "$PY" bench/icmp_sweep.py "$@" ;;
   snmp) shift; "$PY" bench/snmp_poll.py "$@" ;;
-  *) "$PY" bench/icmp_sweep.py "$@"; "$PY" bench/snmp_poll.py ;;
+  alerts) shift; "$PY" bench/alert_latency.py "$@" ;;
+  *) "$PY" bench/icmp_sweep.py "$@"; "$PY" bench/snmp_poll.py; "$PY" bench/alert_latency.py ;;
 esac

@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class SnmpConfig(AppConfig):
     name = "snmp"
     verbose_name = "SNMP"
+
+    def ready(self) -> None:
+        from devices.signals import state_changed
+
+        state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
+
+
+def _state_changed(sender, device_id: int, new: str, **kwargs) -> None:
+    """A device that came back up is polled at once, not after the back-off its timeouts built up."""
+    from devices.choices import DeviceState
+    from snmp.services import poll_soon
+
+    if new == DeviceState.UP:
+        poll_soon(device_id)

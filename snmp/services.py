@@ -135,6 +135,14 @@ def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
     return queue_batches([status.device for status in claimed], settings.SNMP_BATCH_SIZE)
 
 
+def poll_soon(device_id: int, now: datetime | None = None) -> bool:
+    """Poll a device at the next dispatch, interfaces included, instead of after its back-off (it came back up).
+    False when it is not backed off (a poll is running, or one is due anyway)."""
+    now = now or timezone.now()
+    return SNMPStatus.objects.filter(device_id=device_id, scheduled_at__isnull=True, next_due_at__gt=now).update(
+        next_due_at=now, interfaces_due_at=now) == 1
+
+
 # --- one batch --------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -220,8 +228,8 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
             ["next_due_at", "scheduled_at", "interfaces_due_at", "discovered_at", "checked_at", "reachable",
              "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
     device_services.mark_seen((job.device.pk for job in jobs if not job.reading.error), now)
-    for job in jobs:
-        _update_device_state(job, now)
+    states = [(job.device, _update_device_state(job, now)) for job in jobs if not job.device.icmp_enabled]
+    get_client().write(device_services.state_samples(states, now))
     return results
 
 
@@ -295,16 +303,17 @@ def _back_off(job: _Job, now: datetime) -> None:
     status.next_due_at = now + timedelta(seconds=delay)
 
 
-def _update_device_state(job: _Job, now: datetime) -> None:
-    """SNMP decides up/down only for devices that are not pinged: down after SNMP_DOWN_AFTER timeouts in a row."""
-    if job.device.icmp_enabled:
-        return
+def _update_device_state(job: _Job, now: datetime) -> str:
+    """The state of a device that is not pinged, decided by SNMP: down after SNMP_DOWN_AFTER timeouts in a row."""
     error = job.reading.error
     if error is None:
         device_services.set_state(job.device.pk, DeviceState.UP, reason="answers SNMP", at=now)
-    elif isinstance(error, SNMPTimeout) and job.status.consecutive_failures >= settings.SNMP_DOWN_AFTER:
+        return DeviceState.UP
+    if isinstance(error, SNMPTimeout) and job.status.consecutive_failures >= settings.SNMP_DOWN_AFTER:
         device_services.set_state(job.device.pk, DeviceState.DOWN, at=now,
                                   reason=f"{job.status.consecutive_failures} SNMP polls timed out"[:255])
+        return DeviceState.DOWN
+    return job.device.state
 
 
 def _update_interface_states(job: _Job) -> None:

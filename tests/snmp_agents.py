@@ -209,9 +209,9 @@ class NetSnmpTools:
 
 
 class SnmpdAgent:
-    """net-snmp snmpd on 127.0.0.1:`port`: community `community` (v1 and v2c) and the v3 `users`."""
+    """net-snmp snmpd on `host`:`port` (127.0.0.1, or an address inside the test namespace `netns`): community
+    `community` (v1 and v2c) and the v3 `users`."""
 
-    host = LOOPBACK
     community = "public"
     sys_name = "wardflux-test-agent"
     sys_location = "Test lab, rack 1"
@@ -219,8 +219,8 @@ class SnmpdAgent:
     max_message_size = 1000  # small enough that a GET of the whole system group is answered tooBig
     users: tuple[V3User, ...] = _v3_users()
 
-    def __init__(self, binary: str, directory: Path, port: int) -> None:
-        self.port = port
+    def __init__(self, binary: str, directory: Path, port: int, host: str = LOOPBACK, netns: str = "") -> None:
+        self.host, self.port, self.netns = host, port, netns
         self.address = f"{self.host}:{port}"  # as net-snmp tools take it
         self.directory = directory
         self.tools = NetSnmpTools(directory / "tools")
@@ -244,8 +244,9 @@ class SnmpdAgent:
                "SNMP_PERSISTENT_DIR": str(self.directory / "persist")}
         # -f foreground, -C read no default config files (only -c), -m "" load no MIB files (Debian ships none),
         # -I -smux,...: no SMUX (it would bind TCP 199) and no DISMAN event modules.
-        self._process.start([self._binary, "-f", "-C", "-c", str(conf), "-m", "", "-Lf", str(self._process.log_path),
-                             "-I", "-smux,mteTrigger,mteTriggerConf"], env=env)
+        inside = ["ip", "netns", "exec", self.netns] if self.netns else []
+        self._process.start([*inside, self._binary, "-f", "-C", "-c", str(conf), "-m", "", "-Lf",
+                             str(self._process.log_path), "-I", "-smux,mteTrigger,mteTriggerConf"], env=env)
         deadline = time.monotonic() + 15
         while not self.tools.answers(self.address, self.community):
             if not self._process.alive():
@@ -266,7 +267,7 @@ class SnmpdAgent:
             f"[snmp] persistentDir {self.directory / 'persist'}",
             f"agentAddress udp:{self.address}",
             f"[snmp] sendMessageMaxSize {self.max_message_size}",
-            f"rocommunity {self.community} {self.host}",
+            f"rocommunity {self.community} {'default' if self.netns else self.host}",  # in a netns: from the veth
             f"sysName {self.sys_name}",
             f"sysLocation {self.sys_location}",
             f"sysContact {self.sys_contact}",
@@ -284,13 +285,14 @@ class SnmpdAgent:
         return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="session")
-def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpdAgent]:
-    """A net-snmp snmpd for the session on a free loopback UDP port, configured from scratch."""
+def _snmpd_binary() -> str:
     binary = shutil.which("snmpd", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
     if binary is None:
         pytest.fail("snmpd is not installed: run `make test`, which installs it (Debian package snmpd)", pytrace=False)
-    agent = SnmpdAgent(binary, tmp_path_factory.mktemp("snmpd"), free_udp_port())
+    return binary
+
+
+def _running(agent: SnmpdAgent) -> Iterator[SnmpdAgent]:
     try:
         agent.start()
         yield agent
@@ -298,14 +300,30 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpdAgent]:
         agent.stop()
 
 
-class SnmpsimAgent:
-    """snmpsim on 127.0.0.1:`port`; each recording answers to its basename as v1/v2c community (or v3 context)."""
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpdAgent]:
+    """A net-snmp snmpd for the session on a free loopback UDP port, configured from scratch."""
+    yield from _running(SnmpdAgent(_snmpd_binary(), tmp_path_factory.mktemp("snmpd"), free_udp_port()))
 
-    host = LOOPBACK
+
+@pytest.fixture
+def netns_snmpd(netns, tmp_path: Path) -> Iterator[SnmpdAgent]:
+    """snmpd inside the test namespace on port 161 of its third answering address, as a real device runs it."""
+    address = netns.answering[2]
+    netns.verify_route(address)
+    yield from _running(SnmpdAgent(_snmpd_binary(), tmp_path / "snmpd", 161, host=address, netns=netns.name))
+
+
+class SnmpsimAgent:
+    """snmpsim on `host`:`port` (127.0.0.1, or an address inside the test namespace `netns`, and on the same port
+    of the `aliases` too: one agent, one engine, several addresses); each recording answers to its basename as
+    v1/v2c community (or v3 context)."""
+
     v3_user = V3User("simulator", "SHA", "auctoritas", "AES", "privatus")  # snmpsim's defaults, passed explicitly
 
-    def __init__(self, directory: Path, port: int, recordings: dict[str, Path], store: Path) -> None:
-        self.port = port
+    def __init__(self, directory: Path, port: int, recordings: dict[str, Path], store: Path, host: str = LOOPBACK,
+                 netns: str = "", aliases: tuple[str, ...] = ()) -> None:
+        self.host, self.port, self.netns, self.aliases = host, port, netns, aliases
         self.store = store  # data/ (the recordings served) and cache/ (snmpsim's indexes of them)
         self.address = f"{self.host}:{port}"
         self.communities = tuple(recordings)
@@ -353,26 +371,38 @@ class SnmpsimAgent:
         asyncio.run(send())
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (several agents can index at once; then wait_ready each)."""
         data, cache = self.store / "data", self.store / "cache"
         cache.mkdir(exist_ok=True)
         user = self.v3_user
         env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}  # as root it would otherwise insist on dropping to nobody
+        inside = ["ip", "netns", "exec", self.netns] if self.netns else []
+        endpoints = [f"--agent-udpv4-endpoint={host}:{self.port}" for host in (self.host, *self.aliases)]
         self._process.start([
-            sys.executable, "-c", _SNMPSIM_RESPONDER, f"--data-dir={data}", f"--cache-dir={cache}", f"--agent-udpv4-endpoint={self.address}",
+            *inside, sys.executable, "-c", _SNMPSIM_RESPONDER, f"--data-dir={data}", f"--cache-dir={cache}", *endpoints,
             f"--v3-user={user.name}", f"--v3-auth-key={user.auth_key}", f"--v3-auth-proto={user.auth_protocol}",
             f"--v3-priv-key={user.priv_key}", f"--v3-priv-proto={user.priv_protocol}",
             "--logging-method=stderr", "--log-level=error",
         ], env=env)
+
+    def wait_ready(self) -> None:
+        """Return once every community answers on every address; fail the test if the agent dies or lingers."""
         deadline = time.monotonic() + 120  # it indexes every recording before it answers
-        pending = list(self.communities)
+        pending = [(f"{host}:{self.port}", community) for host in (self.host, *self.aliases)
+                   for community in self.communities]
         while pending:
-            if self.tools.answers(self.address, pending[0]):
+            if self.tools.answers(*pending[0]):
                 pending.pop(0)
                 continue
             if not self._process.alive():
                 self._process.fail("exited at start")
             if time.monotonic() > deadline:
-                self._process.fail(f"did not answer for community {pending[0]!r} on {self.address} within 120 s")
+                address, community = pending[0]
+                self._process.fail(f"did not answer for community {community!r} on {address} within 120 s")
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -452,15 +482,21 @@ def _served_recordings(data: Path) -> dict[str, Path]:
     """Put the recordings in `data` as snmpsim must see them; community -> file served."""
     served = {}
     for community, source in _recording_files().items():
-        target = served[community] = data / f"{community}.snmprec"
-        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-            continue
-        # Copied, not linked (snmpsim would name the community after a link's target), and decompressed: snmpsim
-        # seeks in a .bz2 by decompressing from its start, seconds per request on the large recordings.
-        partial = target.with_suffix(".partial")
-        with (bz2.open if source.suffix == ".bz2" else open)(source, "rb") as recording, open(partial, "wb") as copy:
-            shutil.copyfileobj(recording, copy)
-        partial.replace(target)
+        served[community] = serve_recording(source, data / f"{community}.snmprec")
     for stale in set(data.iterdir()) - set(served.values()):
         stale.unlink()
     return served
+
+
+def serve_recording(source: Path, target: Path) -> Path:
+    """Put the recording `source` at `target` (a .snmprec path: snmpsim answers to its basename) unless it is
+    there already, up to date; returns `target`."""
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    # Copied, not linked (snmpsim would name the community after a link's target), and decompressed: snmpsim
+    # seeks in a .bz2 by decompressing from its start, seconds per request on the large recordings.
+    partial = target.with_suffix(".partial")
+    with (bz2.open if source.suffix == ".bz2" else open)(source, "rb") as recording, open(partial, "wb") as copy:
+        shutil.copyfileobj(recording, copy)
+    partial.replace(target)
+    return target

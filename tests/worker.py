@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,13 +36,11 @@ def _database_url() -> str:
     return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subprocess.Popen]:
-    """Worker + beat (DatabaseScheduler) with 2 s ping and interface poll intervals; the broker's database is emptied first."""
+def _worker_env() -> dict[str, str]:
+    """The environment of a worker process: the test database, VictoriaMetrics and broker, fast intervals."""
     if connection.vendor != "postgresql":
         pytest.fail("the end-to-end tests need PostgreSQL (DATABASE_URL=postgres://...)")
-    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "VICTORIA_URL": django_settings.VICTORIA_URL,
@@ -50,13 +49,16 @@ def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subproces
         "SNMP_INTERFACE_INTERVAL_SECONDS": "2",
         "DATABASE_CONN_MAX_AGE": "0",
     }
-    log = tmp_path / "celery.log"
+
+
+@contextmanager
+def _worker(log: Path, *options: str) -> Iterator[subprocess.Popen]:
+    """`celery worker` with `options` as a child process; stopped (and its log printed if it failed) on exit."""
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--beat", "--concurrency", "2",
-             "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--loglevel", "INFO", "--without-heartbeat",
+             "--without-gossip", "--without-mingle", *options],
+            cwd=ROOT, env=_worker_env(), stdout=out, stderr=subprocess.STDOUT,
         )
     try:
         yield proc
@@ -69,3 +71,21 @@ def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subproces
             proc.wait()
         if proc.returncode not in (0, -15):
             print(log.read_text()[-5000:])
+
+
+@pytest.fixture
+def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subprocess.Popen]:
+    """Worker + beat (DatabaseScheduler) with 2 s ping and interface poll intervals; the broker's database is emptied first."""
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+    with _worker(tmp_path / "celery.log", "--beat", "--concurrency", "2",
+                 "--schedule", str(tmp_path / "beat-schedule")) as proc:
+        yield proc
+
+
+@pytest.fixture
+def two_workers(transactional_db, victoria_url, tmp_path) -> Iterator[list[subprocess.Popen]]:
+    """Two worker processes (no beat), two task processes each, consuming the same queue."""
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+    with _worker(tmp_path / "one.log", "-n", "one@%h", "--concurrency", "2") as one, \
+            _worker(tmp_path / "two.log", "-n", "two@%h", "--concurrency", "2") as two:
+        yield [one, two]

@@ -157,8 +157,9 @@ ICMP_PACKETS = env_int("ICMP_PACKETS", 3, minimum=1, maximum=100)
 ICMP_PACKET_INTERVAL_MS = env_int("ICMP_PACKET_INTERVAL_MS", 200, minimum=1)
 ICMP_TIMEOUT_MS = env_int("ICMP_TIMEOUT_MS", 1000, minimum=10)
 ICMP_DOWN_AFTER = env_int("ICMP_DOWN_AFTER", 3, minimum=1)
+ICMP_RETRY_SECONDS = env_int("ICMP_RETRY_SECONDS", 2, minimum=1)  # after a failed cycle, until down
 ICMP_BATCH_SIZE = env_int("ICMP_BATCH_SIZE", 500, minimum=1)
-ICMP_DISPATCH_SECONDS = env_int("ICMP_DISPATCH_SECONDS", 2, minimum=1)
+ICMP_DISPATCH_SECONDS = env_int("ICMP_DISPATCH_SECONDS", 1, minimum=1)
 # --- SNMP polling -------------------------------------------------------------------------------
 SNMP_INTERFACE_INTERVAL_SECONDS = env_int("SNMP_INTERFACE_INTERVAL_SECONDS", 60, minimum=1)
 SNMP_INTERFACE_REFRESH_SECONDS = env_int("SNMP_INTERFACE_REFRESH_SECONDS", 3600, minimum=60)
@@ -169,6 +170,8 @@ SNMP_CONCURRENCY = env_int("SNMP_CONCURRENCY", 200, minimum=1)
 SNMP_DISPATCH_SECONDS = env_int("SNMP_DISPATCH_SECONDS", 5, minimum=1)
 # --- Alerting ------------------------------------------------------------------------------------
 ALERT_EVALUATION_SECONDS = env_int("ALERT_EVALUATION_SECONDS", 10, minimum=1, maximum=60)
+# A device back up for less than this still suppresses its (and its dependants') alerts while collectors catch up.
+ALERT_RECOVERY_GRACE_SECONDS = env_int("ALERT_RECOVERY_GRACE_SECONDS", 60, minimum=0)
 # Flapping: this many state changes within the window marks a device as flapping.
 FLAP_WINDOW_MINUTES = env_int("FLAP_WINDOW_MINUTES", 30, minimum=1)
 FLAP_THRESHOLD = env_int("FLAP_THRESHOLD", 4, minimum=2)

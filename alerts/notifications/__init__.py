@@ -1,7 +1,9 @@
 """Notification channels, one module per kind (email, chat, webhook, sms); here: what each kind's settings hold."""
 from __future__ import annotations
 
+import os
 import re
+import ssl
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ SMTP_SECURITY = ("none", "starttls", "tls")
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 # kind -> settings it takes (anything else is refused, so a typo does not pass silently)
 ALLOWED = {
-    ChannelKind.EMAIL: {"to", "from", "host", "port", "security", "username"},
+    ChannelKind.EMAIL: {"to", "from", "host", "port", "security", "username", "ca_file"},
     ChannelKind.SLACK: {"url"},
     ChannelKind.TEAMS: {"url"},
     ChannelKind.DISCORD: {"url"},
@@ -39,6 +41,8 @@ def settings_problems(kind: str, settings: Any) -> list[str]:
             problems.append("port: give a TCP port, 1 to 65535")
         if settings.get("security", "none") not in SMTP_SECURITY:
             problems.append(f"security: one of {', '.join(SMTP_SECURITY)}")
+        if "ca_file" in settings:
+            problems += [f"ca_file: {p}" for p in _ca_file(settings["ca_file"], settings.get("security", "none"))]
     elif kind == ChannelKind.SMS:
         problems += _list(settings.get("to"), "to", _phone)
         problems += [f"from: {p}" for p in _phone(settings.get("from"))]
@@ -63,6 +67,20 @@ def _body(template: Any) -> list[str]:
             render_body(template, Message.test("check"))
     except ValueError as exc:
         return [f"body: {exc}"]
+    return []
+
+
+def _ca_file(path: Any, security: Any) -> list[str]:
+    if security not in ("starttls", "tls"):
+        return ["only used with TLS: set security to starttls or tls, or leave ca_file out"]
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return [f"{path!r} is not an absolute path, e.g. /etc/ssl/private-ca.pem"]
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        return [f"{path} is not a readable file"]
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError:
+        return [f"{path} holds no PEM CA certificate"]
     return []
 
 

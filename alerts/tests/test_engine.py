@@ -182,10 +182,16 @@ def test_a_down_device_and_devices_behind_it_fire_suppressed_and_are_told_only_i
     Device.objects.filter(pk=device.pk).update(state="down")
     write(device, "snmp_if_oper_status", {**every(0, 3, 2), **every(3.5, 6, 1)}, ifName="Gi0/1")  # comes back
     write(edge, "snmp_if_oper_status", every(0, 6, 2), ifName="Gi0/1")  # stays down after core-1 is back
-    write(device, "ping_up", every(0, 6, 0))
-    interfaces, reachability = rule("snmp_if_oper_status == 2"), rule("last(ping_up) == 0")
+    write(device, "device_up", every(0, 6, 0))
+    write(edge, "device_up", every(0, 6, 0))
+    write(device, "ping_packet_loss", every(0, 6, 100))
+    interfaces, down = rule("snmp_if_oper_status == 2"), AlertRule.objects.get(builtin="device-down")
+    loss = rule("ping_packet_loss > 20")
 
-    assert run(interfaces, 1) == [] and run(reachability, 1) == [("firing", "firing")]  # down itself: told
+    assert run(interfaces, 1) == [] and run(loss, 1) == []  # the outage is told once, as "device down"
+    assert [(Alert.objects.get(pk=e.alert_id).device, e.kind) for e in engine.evaluate_rule(down, minute(1)).events
+            ] == [(device, "firing")]  # edge-1's own "device down" is suppressed: it is behind core-1
+    assert Alert.objects.get(rule=down, device=edge).suppressed_by == "core-1 is down (edge-1 depends on it)"
     assert sorted(Alert.objects.filter(rule=interfaces).values_list("suppressed_by", flat=True)) == [
         "core-1 is down", "core-1 is down (edge-1 depends on it)"]
     Device.objects.filter(pk=device.pk).update(state="up")
@@ -194,6 +200,23 @@ def test_a_down_device_and_devices_behind_it_fire_suppressed_and_are_told_only_i
     assert Alert.objects.get(rule=interfaces, device=device).status == "resolved"  # resolved without a word
     assert Alert.objects.get(rule=interfaces, device=edge).suppressed_by == ""
     assert engine.evaluate_rule(interfaces, minute(5.5)).events == []  # told once
+
+
+def test_a_device_just_back_up_keeps_its_alerts_quiet_while_the_collectors_catch_up(device, settings):
+    from devices.models import DeviceStateChange
+
+    settings.ALERT_RECOVERY_GRACE_SECONDS = 60
+    write(device, "snmp_if_in_octets_total", every(0, 2, 1000), ifName="Gi0/1")  # then silent: the outage
+    silent, stuck = rule("nodata(snmp_if_in_octets_total, 1m)"), rule("nodata(snmp_if_in_octets_total, 2m)")
+    Device.objects.filter(pk=device.pk).update(state="down", state_since=minute(2.5))
+    assert run(silent, 3.5) == [] and Alert.objects.get(rule=silent).suppressed_by == "core-1 is down"
+    Device.objects.filter(pk=device.pk).update(state="up", state_since=minute(4))
+    DeviceStateChange.objects.create(device=device, previous="down", new="up", at=minute(4))
+    assert run(stuck, 4.5) == []  # fires now, a moment after core-1 came back: still quiet
+    assert Alert.objects.get(rule=stuck).suppressed_by.startswith("core-1 was down until ")
+    write(device, "snmp_if_in_octets_total", {4.6: 1200}, ifName="Gi0/1")  # the poller is back
+    assert run(silent, 4.7) == [] and Alert.objects.get(rule=silent).status == "resolved"  # never told, nor now
+    assert run(stuck, 4.7) == [] and Alert.objects.get(rule=stuck).status == "resolved"
 
 
 def test_a_maintenance_window_keeps_alerts_quiet_and_they_are_told_if_they_outlast_it(device):
@@ -257,3 +280,23 @@ def test_a_flapping_series_gives_one_flapping_notice_not_a_stream(device, settin
     assert Alert.objects.get(status="firing").suppressed_by == "flapping: fired 5 times in 10 min"
     assert engine.evaluate_rule(made, minute(15)).events == []  # still 4 firings within the last 10 minutes
     assert [e.kind for e in engine.evaluate_rule(made, minute(17)).events] == ["firing"]  # stable now: told
+
+
+def test_a_device_changing_state_queues_one_evaluation_shortly_after(device, django_capture_on_commit_callbacks,
+                                                                    settings):
+    import json
+
+    import redis
+    from django.core.cache import cache
+
+    from devices.services import set_state
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        set_state(device.pk, "down", reason="3 failed ping cycles")
+        set_state(device.pk, "up", reason="replies to ping")  # the same burst: one evaluation is enough
+    queued = [json.loads(message)["headers"] for message in broker.lrange("celery", 0, -1)]
+    assert [(h["task"], h["eta"] is not None) for h in queued] == [("alerts.evaluate", True)]
+    broker.delete("celery")

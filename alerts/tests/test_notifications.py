@@ -4,6 +4,7 @@ checks what a Twilio-style API would get), aiosmtpd for the mail server."""
 from __future__ import annotations
 
 import base64
+import shutil
 from urllib.parse import parse_qs
 
 import pytest
@@ -11,8 +12,10 @@ from django.utils import timezone
 
 from alerts import services
 from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
+from alerts.notifications import settings_problems
 from alerts.tasks import RETRY_SECONDS, deliver
 from devices.models import Device
+from tests.receivers import SMTP_LOGIN, SMTPReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +37,12 @@ def channel(kind: str, url: str = "", secret: str = "", **settings) -> Notificat
     made.save()
     made.rules.add(AlertRule.objects.get(name="Interface down"))
     return made
+
+
+def email_to(receiver: SMTPReceiver, secret: str = "", **settings) -> NotificationChannel:
+    """An email channel to noc@example.com through the receiver."""
+    return channel("email", secret=secret, **{"to": ["noc@example.com"], "host": receiver.host, "port": receiver.port,
+                                              **settings})
 
 
 def test_a_webhook_gets_the_alert_as_json_with_its_bearer_token(alert, http_receiver):
@@ -98,6 +107,83 @@ def test_an_unreachable_smtp_server_is_a_transient_failure(alert):
     mail = channel("email", to=["noc@example.com"], port=free_port())  # nothing listens there
     record = services.send_notification(alert.pk, mail.pk, "firing", last_attempt=False)
     assert record.status == "retrying" and "ConnectionRefusedError" in record.error
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_goes_over_tls_to_a_server_of_a_private_ca(alert, request, security):
+    receiver = request.getfixturevalue(f"smtp_{security}_receiver")
+    mail = email_to(receiver, security=security, ca_file=receiver.ca_file)
+    assert services.send_notification(alert.pk, mail.pk, "firing").status == "sent"
+    (message,) = receiver.messages
+    assert message["Subject"] == "[FIRING] Interface down on core-1 Gi0/1 (high)"
+    assert receiver.tls_versions[0] in ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_server_certificate_the_system_does_not_trust_is_a_permanent_failure(alert, request, security):
+    receiver = request.getfixturevalue(f"smtp_{security}_receiver")
+    record = services.send_notification(alert.pk, email_to(receiver, security=security).pk, "firing",
+                                        last_attempt=False)
+    assert record.status == "failed"
+    assert "certificate is not trusted" in record.error and "ca_file" in record.error
+    assert receiver.messages == []
+
+
+def test_the_server_certificate_must_name_the_host(alert, smtp_starttls_receiver):
+    # 127.1 reaches 127.0.0.1, but the certificate names 127.0.0.1 and localhost only
+    mail = email_to(smtp_starttls_receiver, security="starttls", ca_file=smtp_starttls_receiver.ca_file, host="127.1")
+    record = services.send_notification(alert.pk, mail.pk, "firing", last_attempt=False)
+    assert record.status == "failed" and "Hostname mismatch" in record.error
+    assert smtp_starttls_receiver.messages == []
+
+
+def test_a_ca_file_gone_since_it_was_saved_is_a_permanent_failure(alert, smtp_tls_receiver, tmp_path):
+    ca_file = tmp_path / "ca.pem"
+    shutil.copy(smtp_tls_receiver.ca_file, ca_file)
+    mail = email_to(smtp_tls_receiver, security="tls", ca_file=str(ca_file))
+    ca_file.unlink()
+    record = services.send_notification(alert.pk, mail.pk, "firing", last_attempt=False)
+    assert record.status == "failed" and record.error.startswith(f"ca_file {ca_file}: FileNotFoundError")
+
+
+def test_email_logs_in_over_starttls(alert, smtp_starttls_receiver):
+    user, password = SMTP_LOGIN
+    mail = email_to(smtp_starttls_receiver, secret=password, username=user, security="starttls",
+                    ca_file=smtp_starttls_receiver.ca_file)
+    assert services.send_notification(alert.pk, mail.pk, "firing").status == "sent"
+    assert smtp_starttls_receiver.logins == [user] and smtp_starttls_receiver.tls_versions[0] is not None
+
+
+def test_a_wrong_smtp_password_is_a_permanent_failure(alert, smtp_starttls_receiver):
+    mail = email_to(smtp_starttls_receiver, secret="wrong", username=SMTP_LOGIN[0], security="starttls",
+                    ca_file=smtp_starttls_receiver.ca_file)
+    record = services.send_notification(alert.pk, mail.pk, "firing", last_attempt=False)
+    assert record.status == "failed" and "login" in record.error and "credentials invalid" in record.error
+    assert smtp_starttls_receiver.messages == []
+
+
+def test_plain_smtp_to_a_server_requiring_starttls_is_refused(alert, smtp_starttls_receiver):
+    record = services.send_notification(alert.pk, email_to(smtp_starttls_receiver).pk, "firing", last_attempt=False)
+    assert record.status == "failed" and "530" in record.error and "Must issue a STARTTLS command first" in record.error
+    assert smtp_starttls_receiver.messages == []
+
+
+def test_starttls_to_a_server_without_it_is_a_permanent_failure(alert, smtp_receiver):
+    record = services.send_notification(alert.pk, email_to(smtp_receiver, security="starttls").pk, "firing",
+                                        last_attempt=False)
+    assert record.status == "failed" and "STARTTLS extension not supported" in record.error
+    assert smtp_receiver.messages == []
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"security": "starttls", "ca_file": "ca.pem"}, "ca_file: 'ca.pem' is not an absolute path"),
+    ({"security": "tls", "ca_file": "/nonexistent/ca.pem"}, "ca_file: /nonexistent/ca.pem is not a readable file"),
+    ({"security": "tls", "ca_file": __file__}, f"ca_file: {__file__} holds no PEM CA certificate"),
+    ({"ca_file": "/etc/ssl/certs/ca-certificates.crt"}, "ca_file: only used with TLS"),
+])
+def test_a_ca_file_that_cannot_serve_is_refused(settings, problem):
+    (found,) = settings_problems("email", {"to": ["noc@example.com"], **settings})
+    assert found.startswith(problem)
 
 
 def test_a_receiver_answering_500_is_retried_until_it_takes_it(alert, http_receiver, monkeypatch):

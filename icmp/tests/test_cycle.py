@@ -32,15 +32,28 @@ def test_it_marks_answering_devices_up_and_writes_their_series(victoria_url):
     up = wait_for(lambda: client.query('ping_up{device="lo2"}'), 10, "ping_up to be queryable")
     assert up[0]["value"][1] == "1" and up[0]["metric"]["device_id"] == str(devices[0].pk)
     assert float(client.query('ping_rtt_ms{device="lo2"}')[0]["value"][1]) == pytest.approx(status.rtt_avg_ms)
+    assert client.query('device_up{device="lo2"}')[0]["value"][1] == "1"  # the state, for the "device down" rule
 
 
-def test_it_declares_a_silent_device_down_only_after_n_cycles(victoria_url, netns):
+def test_it_declares_a_silent_device_down_only_after_n_cycles_retried_soon(victoria_url, netns, settings):
     device = make("silent", netns.silent[0])
-    PingSettings.objects.create(device=device, interval_seconds=10, packets=1, packet_interval_ms=100,
+    PingSettings.objects.create(device=device, interval_seconds=60, packets=1, packet_interval_ms=100,
                                 timeout_ms=300, down_after=3)
-    states = [services.run_cycle([device.pk])[0].state for _ in range(3)]
+    later = timezone.now() + timedelta(seconds=60)
+    states, due = [], []
+    for _ in range(3):
+        PingStatus.objects.update_or_create(device=device, defaults={"next_due_at": later})  # as the dispatcher left it
+        states.append(services.run_cycle([device.pk])[0].state)
+        due.append(PingStatus.objects.get(device=device).next_due_at)
     assert states == ["unknown", "unknown", "down"]
+    retry = timedelta(seconds=settings.ICMP_RETRY_SECONDS)
+    assert all(at <= timezone.now() + retry for at in due[:2])  # unconfirmed: checked again in seconds
+    assert due[2] == later  # confirmed down: back to the interval
     assert PingStatus.objects.get(device=device).packet_loss == 100
+    client = get_client()
+    client.flush()
+    assert wait_for(lambda: client.query(f'device_up{{device_id="{device.pk}"}}'), 10, "device_up to be queryable"
+                    )[0]["value"][1] == "0"
 
 
 def test_it_brings_a_device_back_up_after_one_good_cycle(victoria_url, netns):

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from pysnmp.proto.rfc1902 import Counter32, Counter64, TimeTicks
 
+from devices import services as device_services
 from devices.models import Device
 from snmp import services
 from snmp.models import Interface, MonitoringItem, SNMPCredential, SNMPStatus
@@ -125,7 +127,8 @@ class TestCounters:
         wait_for(lambda: peaks() == {"eth1": 100_000_000.0, "eth2": 10_000_000.0}, 10, "no rate above the speeds")
 
 
-def test_a_device_that_times_out_is_backed_off_and_marked_unreachable(snmpd, victoria_url):
+def test_a_device_that_times_out_is_backed_off_until_it_is_seen_again(snmpd, victoria_url,
+                                                                      django_capture_on_commit_callbacks):
     device = snmp_device(snmpd, "wrong-community", icmp_enabled=False)
     SNMPCredential.objects.filter(pk=device.snmp_credential_id).update(timeout_ms=200, retries=0)
     device.refresh_from_db()
@@ -142,6 +145,11 @@ def test_a_device_that_times_out_is_backed_off_and_marked_unreachable(snmpd, vic
     assert (status.next_due_at - status.checked_at).total_seconds() == pytest.approx(2 * first_wait, abs=1)
     wait_for(lambda: latest(f'snmp_up{{device_id="{device.pk}"}}') == {device.name: 0.0}, 10, "snmp_up = 0")
 
+    with django_capture_on_commit_callbacks(execute=True):  # e.g. ping finds it again
+        device_services.set_state(device.pk, "up", reason="replies to ping")
+    status.refresh_from_db()
+    assert status.next_due_at <= timezone.now() and status.interfaces_due_at <= timezone.now()  # back-off dropped
+
 
 def test_an_snmp_only_device_goes_down_after_n_timeouts_and_up_when_it_answers(snmpd, victoria_url, settings):
     settings.SNMP_DOWN_AFTER = 2
@@ -152,9 +160,12 @@ def test_an_snmp_only_device_goes_down_after_n_timeouts_and_up_when_it_answers(s
     assert Device.objects.get(pk=device.pk).state == "unknown"
     services.poll_device(device)
     assert Device.objects.get(pk=device.pk).state == "down"
+    state = f'device_up{{device_id="{device.pk}"}}'  # the state series the "Device down" rule watches
+    wait_for(lambda: latest(state) == {device.name: 0.0}, 10, "device_up = 0")
 
     SNMPCredential.objects.filter(pk=device.snmp_credential_id).update(community=snmpd.community)
     services.poll_device(Device.objects.get(pk=device.pk))
     device.refresh_from_db()
     assert device.state == "up" and device.last_seen is not None
     assert SNMPStatus.objects.get(device=device).consecutive_failures == 0
+    wait_for(lambda: latest(state) == {device.name: 1.0}, 10, "device_up = 1")

@@ -1,0 +1,187 @@
+"""Time from a device going silent to its "Device down" webhook arriving, over repeated trials, with the default
+settings (a ping cycle every 10 s of 3 packets with a 1 s timeout, down after 3 failed cycles, rules evaluated
+every 10 s), beside a baseline measured in the same run: the same stack without the quick retry of a failed cycle
+(ICMP_RETRY_SECONDS = the interval, as a plain schedule would do it).
+
+Everything is real: PostgreSQL (a database made for the run), Redis (database 11, emptied), VictoriaMetrics (in a
+temporary directory), one Celery worker with beat, a webhook receiver on loopback. The devices are hosts of a
+private test namespace (tests/netns.py), silenced by removing their address, one device per trial (so none
+flaps), at a random moment of its ping cycle. Needs root. Example:
+    .venv/bin/python bench/alert_latency.py --trials 5
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+DATABASE = "wardflux_bench_alerts"
+os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL="redis://127.0.0.1:6379/11",
+                  DJANGO_SETTINGS_MODULE="wardsite.settings", DATABASE_CONN_MAX_AGE="0")
+
+import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests)
+from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
+from tests.services import VictoriaServer, free_port  # noqa: E402
+
+
+class Receiver(ThreadingHTTPServer):
+    """The webhook's end: (arrival wall time, JSON body) of every POST."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[float, dict]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def first(self, device: str, state: str, after: float) -> float | None:
+        return next((at for at, body in self.received if at > after and body["state"] == state
+                     and (body.get("device") or {}).get("name") == device), None)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        self.server.received.append((time.time(), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def create_database() -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DATABASE}")
+    admin.close()
+
+
+def trial(net: TestNetwork, device, receiver: Receiver) -> tuple[float, float, float, float]:
+    """Silence one device; (silent→webhook, silent→down, down→fired, fired→webhook) seconds."""
+    from alerts.models import Alert
+    from devices.models import DeviceStateChange
+
+    time.sleep(random.uniform(0, 10))  # a random moment of the ping cycle
+    silent_at = time.time()
+    net.silence(device.address)
+    try:
+        arrived = wait(lambda: receiver.first(device.name, "firing", silent_at), 120, f"{device.name} down webhook")
+    finally:
+        net.restore(device.address)
+    down = DeviceStateChange.objects.filter(device=device, new="down").latest("at").at.timestamp()
+    fired = Alert.objects.get(device=device, rule__builtin="device-down").triggered_at.timestamp()
+    wait(lambda: receiver.first(device.name, "resolved", silent_at), 120, f"{device.name} resolved webhook")
+    return arrived - silent_at, down - silent_at, fired - down, arrived - fired
+
+
+def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: Receiver, log: Path) -> list:
+    from devices.models import Device
+
+    with log.open("w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--beat",
+                                   "--concurrency", "2", "--loglevel", "WARNING", "--schedule", str(log.with_suffix(".db"))],
+                                  cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait(lambda: not Device.objects.filter(pk__in=[d.pk for d in devices]).exclude(state="up").exists(), 120,
+             "the devices to be up")
+        results = []
+        for number, device in enumerate(devices, 1):
+            results.append(trial(net, device, receiver))
+            print(f"  {label} trial {number}: {results[-1][0]:.1f} s", flush=True)
+        return results
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=5, choices=range(1, 6), help="trials per configuration (1-5)")
+    args = parser.parse_args()
+
+    create_database()
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from alerts.models import AlertRule, NotificationChannel
+    from devices.models import Device
+
+    call_command("migrate", verbosity=0)
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    work = Path(tempfile.mkdtemp(prefix="wardflux-bench-"))
+    victoria = VictoriaServer(shutil.which("victoria-metrics") or "victoria-metrics", work / "victoria", free_port())
+    try:
+        net = TestNetwork.create()
+    except NetnsUnavailable as exc:
+        raise SystemExit(f"cannot build the test namespace: {exc}") from None
+    receiver = Receiver()
+    try:
+        victoria.start()
+        os.environ["VICTORIA_URL"] = victoria.url
+        hook = NotificationChannel.objects.create(name="bench", kind="webhook",
+                                                  settings={"url": f"http://127.0.0.1:{receiver.server_port}"})
+        AlertRule.objects.get(builtin="device-down").channels.add(hook)
+        hosts = [Device.objects.create(name=f"bench-{a.rsplit('.', 1)[1]}", address=a) for a in net.answering]
+        interval = str(settings.ICMP_INTERVAL_SECONDS)
+        configs = [("ours", {}, hosts[:args.trials]),
+                   ("baseline", {"ICMP_RETRY_SECONDS": interval}, hosts[5:5 + args.trials])]
+        print(f"alert latency: device silent -> 'Device down' webhook, {args.trials} trials each "
+              f"(ICMP every {interval} s, {settings.ICMP_PACKETS} packets, timeout {settings.ICMP_TIMEOUT_MS} ms, "
+              f"down after {settings.ICMP_DOWN_AFTER}, evaluation every {settings.ALERT_EVALUATION_SECONDS} s)")
+        results = {label: run_config(label, env, devices, net, receiver, work / f"{label}.log")
+                   for label, env, devices in configs}
+    finally:
+        receiver.shutdown()
+        net.destroy()
+        victoria.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    report(results, {"ours": f"ours (retry after {settings.ICMP_RETRY_SECONDS} s)",
+                     "baseline": f"baseline (retry after {interval} s)"})
+
+
+def report(results: dict[str, list[tuple[float, float, float, float]]], names: dict[str, str]) -> None:
+    print(f"\n{'':28} {'median':>8} {'max':>8}   medians: silent->down  down->fired  fired->webhook")
+    for label, rows in results.items():
+        totals = [row[0] for row in rows]
+        parts = [statistics.median(row[i] for row in rows) for i in (1, 2, 3)]
+        print(f"{names[label]:28} {statistics.median(totals):7.1f}s {max(totals):7.1f}s   "
+              f"{parts[0]:12.1f}s {parts[1]:11.1f}s {parts[2]:13.2f}s")
+    ours, base = (statistics.median(r[0] for r in results[k]) for k in ("ours", "baseline"))
+    worst = max(r[0] for r in results["ours"])
+    print(f"ratio ours/baseline (median): {ours / base:.2f}; goal <= 30 s: {'met' if worst <= 30 else 'MISSED'} "
+          f"(max {worst:.1f} s); stretch <= 15 s: {'met' if ours <= 15 else 'missed'} (median {ours:.1f} s)"
+          f"  [{datetime.now():%Y-%m-%d %H:%M}]")
+
+
+if __name__ == "__main__":
+    main()
