@@ -1,1 +1,2 @@
-pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker", "tests.snmp_agents", "tests.receivers"]
+pytest_plugins = ["tests.services", "tests.netns", "tests.fixtures", "tests.worker", "tests.snmp_agents", "tests.receivers",
+                  "tests.discovery_lab"]

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from devices.choices import DeviceState
-from devices.models import Device, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
+from devices.models import Device, DeviceAddress, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
 from icmp import services as icmp_services
 from icmp.models import PingSettings
 from snmp import services as snmp_services
@@ -37,6 +37,12 @@ class PingSettingsInline(admin.StackedInline):
 class GroupPingSettingsInline(PingSettingsInline):
     fk_name = "group"
     verbose_name = "ping settings for the group's devices"
+
+
+class DeviceAddressInline(admin.TabularInline):
+    model = DeviceAddress
+    extra = 0
+    verbose_name_plural = "other addresses (aliases; discovery adds those it finds)"
 
 
 class StateChangeInline(admin.TabularInline):
@@ -109,14 +115,14 @@ class DeviceAdmin(admin.ModelAdmin):
         "flapping", "snmp", "last_seen",
     )
     list_filter = ("state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
-    search_fields = ("name", "address", "vendor", "model", "description")
+    search_fields = ("name", "address", "aliases__address", "vendor", "model", "description")
     list_select_related = ("group", "ping_status", "snmp_status")
     autocomplete_fields = ("parent",)
     filter_horizontal = ("tags",)
     readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
-    inlines = (PingSettingsInline, SNMPStatusInline, TemplateAssignmentInline, MonitoringItemInline, InterfaceInline,
-               StateChangeInline)
+    inlines = (DeviceAddressInline, PingSettingsInline, SNMPStatusInline, TemplateAssignmentInline,
+               MonitoringItemInline, InterfaceInline, StateChangeInline)
     actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp", "poll_snmp",
                "apply_template", "auto_template", "unlink_template")
     fieldsets = (

@@ -122,6 +122,21 @@ class Device(models.Model):
             ancestor = ancestor.parent
 
 
+class DeviceAddress(models.Model):
+    """Another address a device answers on (found by discovery, or added by hand); its main one is Device.address."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="aliases")
+    address = models.GenericIPAddressField(unique=True)
+    note = models.CharField(max_length=200, blank=True, help_text="e.g. 'found by discovery rule lab'.")
+
+    class Meta:
+        ordering = ["device", "address"]
+        verbose_name_plural = "device addresses"
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.device})"
+
+
 class DeviceStateChange(models.Model):
     """One recorded transition of a device's state; written only by devices.services.set_state."""
 

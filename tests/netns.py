@@ -8,10 +8,19 @@ Layout (for the default prefix 198.51.100, a TEST-NET-2 range):
       .20-.29  silent: nobody has them, ARP fails
 Packets to these addresses can only reach the veth pair; `verify_route` proves it before any send.
 Also usable outside pytest (bench/icmp_sweep.py): TestNetwork.create() / destroy().
+
+TestNetwork.create() options, for a second network in the same process (discovery lab, sweep benchmark):
+  suffix      appended to the namespace name (wf-test-<pid><suffix>) and so to the veth's: "-lab" -> wf<pid>-labh
+  prefix_len  the network's length, e.g. 22 with prefix "198.18.4" for 198.18.4.0/22
+  routed      the root namespace reaches the network through a gateway ({prefix}.2, on a /30 with our {prefix}.1)
+              instead of on-link: a large network of silent addresses then costs one neighbour entry, not one
+              per address (the kernel's neighbour table is shared by all namespaces, 1,024 entries by default);
+              inside, the hosts are /32 addresses and the rest of the network is a blackhole route.
 """
 from __future__ import annotations
 
 import ctypes
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -53,6 +62,12 @@ def _host_dev(name: str) -> str:
     return f"wf{name.removeprefix(NAME_PREFIX)}h"  # interface names are limited to 15 chars
 
 
+def _owner_pid(name: str) -> str:
+    """The pid in wf-test-<pid> or wf-test-<pid><suffix> ("" for other names)."""
+    rest = name.removeprefix(NAME_PREFIX) if name.startswith(NAME_PREFIX) else ""
+    return rest.split("-", 1)[0]
+
+
 def remove_stale_namespaces() -> list[str]:
     """Delete wf-test-<pid> namespaces whose process is gone (a killed run); returns their names."""
     if not shutil.which("ip") or os.geteuid() != 0:
@@ -60,8 +75,8 @@ def remove_stale_namespaces() -> list[str]:
     stale = []
     for line in _ip("netns", "list").splitlines():
         name = line.split()[0] if line.strip() else ""
-        pid = name.removeprefix(NAME_PREFIX)
-        if name.startswith(NAME_PREFIX) and pid.isdigit() and not _pid_alive(int(pid)):
+        pid = _owner_pid(name)
+        if pid.isdigit() and not _pid_alive(int(pid)):
             _delete(name)
             stale.append(name)
     return stale
@@ -87,13 +102,12 @@ def _delete(name: str) -> None:
             pass  # already gone
 
 
-def _check_prerequisites(prefix: str) -> None:
+def _check_prerequisites(subnet: str) -> None:
     if os.geteuid() != 0:
         raise NetnsUnavailable("network namespace tests need root (ip netns, veth, nft)")
     for tool in ("ip", "nft"):
         if not shutil.which(tool):
             raise NetnsUnavailable(f"network namespace tests need the '{tool}' command")
-    subnet = f"{prefix}.0/24"
     used = [
         line for scope in ("root", "match") for line in _ip("-o", "route", "show", scope, subnet, "table", "all").splitlines()
         if not line.startswith(("default", "unreachable default"))
@@ -110,6 +124,8 @@ class TestNetwork:
 
     name: str
     prefix: str
+    prefix_len: int = 24
+    routed: bool = False
     host_dev: str = field(init=False)
     answering: list[str] = field(init=False)
     silent: list[str] = field(init=False)
@@ -121,11 +137,25 @@ class TestNetwork:
         self.silent = [f"{self.prefix}.{i}" for i in range(20, 30)]
         self.dropping = [f"{self.prefix}.{i}" for i in range(30, 40)]
 
+    @property
+    def network(self) -> str:
+        """The test network in CIDR notation, e.g. 198.51.100.0/24."""
+        return str(ipaddress.ip_network(f"{self.prefix}.0/{self.prefix_len}"))
+
+    @property
+    def _host_len(self) -> int:
+        """Prefix length of the addresses inside: on-link the network's, routed /32."""
+        return 32 if self.routed else self.prefix_len
+
     @classmethod
-    def create(cls, prefix: str = DEFAULT_PREFIX) -> TestNetwork:
-        """Set the namespace up; NetnsUnavailable if impossible here. Cleans up after a partial setup."""
-        _check_prerequisites(prefix)
-        net = cls(f"{NAME_PREFIX}{os.getpid()}", prefix)
+    def create(cls, prefix: str = DEFAULT_PREFIX, *, prefix_len: int = 24, suffix: str = "",
+               routed: bool = False) -> TestNetwork:
+        """Set the namespace up (options: see the module docstring); NetnsUnavailable if impossible here.
+        Cleans up after a partial setup."""
+        net = cls(f"{NAME_PREFIX}{os.getpid()}{suffix}", prefix, prefix_len, routed)
+        if len(net.host_dev) > 15 or (suffix and not suffix.startswith("-")):
+            raise ValueError(f"suffix {suffix!r}: give '-' and a few characters (interface name {net.host_dev!r})")
+        _check_prerequisites(net.network)
         try:
             net._build()
             net.verify_route(*net.answering, *net.silent, *net.dropping)
@@ -141,11 +171,15 @@ class TestNetwork:
         ns = ("-n", self.name)
         _ip("netns", "add", self.name)
         _ip("link", "add", self.host_dev, "type", "veth", "peer", "name", _INNER_DEV, "netns", self.name)
-        _ip("addr", "add", f"{self.prefix}.1/24", "dev", self.host_dev)
+        _ip("addr", "add", f"{self.prefix}.1/{30 if self.routed else self.prefix_len}", "dev", self.host_dev)
         _ip("link", "set", self.host_dev, "up")
-        _ip(*ns, "-batch", "-", stdin="".join(
-            f"addr add {a}/24 dev {_INNER_DEV}\n" for a in self.answering + self.dropping
+        gateway = f"addr add {self.prefix}.2/30 dev {_INNER_DEV}\n" if self.routed else ""
+        _ip(*ns, "-batch", "-", stdin=gateway + "".join(
+            f"addr add {a}/{self._host_len} dev {_INNER_DEV}\n" for a in self.answering + self.dropping
         ) + f"link set lo up\nlink set {_INNER_DEV} up\n")
+        if self.routed:  # the blackhole drops what no host takes, silently (no ICMP error)
+            _ip(*ns, "route", "add", "blackhole", self.network)
+            _ip("route", "add", self.network, "via", f"{self.prefix}.2", "dev", self.host_dev)
         # Per-namespace sysctls. ping_group_range: a thread inside may use datagram ICMP sockets.
         # promote_secondaries: silence() of the first address must not delete all the others with it.
         self._exec("sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647",
@@ -168,10 +202,10 @@ class TestNetwork:
 
     def silence(self, addr: str) -> None:
         """Remove the address inside the namespace: the host stops answering (the route stays ours)."""
-        _ip("-n", self.name, "addr", "del", f"{addr}/24", "dev", _INNER_DEV)
+        _ip("-n", self.name, "addr", "del", f"{addr}/{self._host_len}", "dev", _INNER_DEV)
 
     def restore(self, addr: str) -> None:
-        _ip("-n", self.name, "addr", "add", f"{addr}/24", "dev", _INNER_DEV)
+        _ip("-n", self.name, "addr", "add", f"{addr}/{self._host_len}", "dev", _INNER_DEV)
 
     def run_inside(self, fn: Callable[[], T]) -> T:
         """Run fn in a thread that has joined the namespace (setns affects only the calling

@@ -48,6 +48,7 @@ def _worker_env() -> dict[str, str]:
         "ICMP_INTERVAL_SECONDS": "2",
         "SNMP_INTERFACE_INTERVAL_SECONDS": "2",
         "DATABASE_CONN_MAX_AGE": "0",
+        "DISCOVERY_REVERSE_DNS": "0",  # no DNS traffic from tests
     }
 
 

@@ -175,6 +175,13 @@ ALERT_RECOVERY_GRACE_SECONDS = env_int("ALERT_RECOVERY_GRACE_SECONDS", 60, minim
 # Flapping: this many state changes within the window marks a device as flapping.
 FLAP_WINDOW_MINUTES = env_int("FLAP_WINDOW_MINUTES", 30, minimum=1)
 FLAP_THRESHOLD = env_int("FLAP_THRESHOLD", 4, minimum=2)
+# --- Discovery -----------------------------------------------------------------------------------
+# Networks scans may touch (more in the admin); anything else is refused. Default: the private ranges.
+DISCOVERY_ALLOWED_NETWORKS = env_str("DISCOVERY_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16")
+DISCOVERY_MAX_ADDRESSES = env_int("DISCOVERY_MAX_ADDRESSES", 65536, minimum=1)  # a /16 per scan
+DISCOVERY_RATE_LIMIT = env_int("DISCOVERY_RATE_LIMIT", 1000, minimum=1)  # default packets per second of a rule
+DISCOVERY_REVERSE_DNS = env_bool("DISCOVERY_REVERSE_DNS", True)  # name found hosts by their PTR records
+DISCOVERY_CLASSIFIER_FILE = env_str("DISCOVERY_CLASSIFIER_FILE", "")  # your classification rules, tried first
 
 LOGGING = {
     "version": 1,

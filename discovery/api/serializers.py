@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework import serializers
+
+from devices.models import DeviceGroup
+from discovery import schedules, targets
+from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential
+from snmp.models import SNMPCredential
+from wardsite.api import ModelValidationMixin
+
+
+def credentials_named(names: list[str]) -> list[SNMPCredential]:
+    """The credentials of these names, in this order; a ValidationError naming the unknown ones."""
+    found = {c.name: c for c in SNMPCredential.objects.filter(name__in=names)}
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        raise serializers.ValidationError(f"unknown SNMP credential {', '.join(map(repr, unknown))}")
+    return [found[name] for name in dict.fromkeys(names)]
+
+
+class DiscoveryRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    """Credentials by name, tried in the order given; `schedule` is daily, weekly, a cron expression or ''."""
+
+    credentials = serializers.ListField(child=serializers.CharField(), required=False, write_only=True)
+    schedule = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    device_group = serializers.SlugRelatedField(slug_field="name", queryset=DeviceGroup.objects.all(),
+                                                required=False, allow_null=True)
+
+    class Meta:
+        model = DiscoveryRule
+        fields = ["id", "name", "enabled", "targets", "exclusions", "credentials", "icmp", "snmp_silent_hosts",
+                  "tcp_ports", "rate_limit", "auto_add", "device_group", "schedule", "last_run_at"]
+        read_only_fields = ["last_run_at"]
+
+    def validate_credentials(self, names: list[str]) -> list[SNMPCredential]:
+        return credentials_named(names)
+
+    def validate_schedule(self, value: str) -> str:
+        try:
+            return schedules.cron_of(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate(self, attrs: dict) -> dict:
+        own = {key: attrs.pop(key) for key in ("credentials", "schedule") if key in attrs}  # not model fields
+        return {**super().validate(attrs), **own}
+
+    def to_representation(self, rule: DiscoveryRule) -> dict:
+        data = super().to_representation(rule)
+        data["credentials"] = [rc.credential.name for rc in rule.rule_credentials.select_related("credential")]
+        data["schedule"] = schedules.current_cron(rule)
+        return data
+
+    @transaction.atomic
+    def save(self, **kwargs) -> DiscoveryRule:
+        credentials = self.validated_data.pop("credentials", None)
+        cron = self.validated_data.pop("schedule", None)
+        rule = super().save(**kwargs)
+        if credentials is not None:
+            rule.rule_credentials.all().delete()
+            RuleCredential.objects.bulk_create(RuleCredential(rule=rule, credential=c, position=i)
+                                               for i, c in enumerate(credentials))
+        schedules.set_schedule(rule, schedules.current_cron(rule) if cron is None else cron)
+        return rule
+
+
+class DiscoveryRunSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = DiscoveryRun
+        fields = ["id", "rule", "targets", "exclusions", "state", "progress", "addresses", "alive", "snmp", "new",
+                  "updated", "errors", "created", "started_at", "finished_at", "duration_seconds"]
+
+
+class DiscoveryResultSerializer(serializers.ModelSerializer):
+    credential = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    matched_device = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = DiscoveryResult
+        fields = ["id", "run", "ip", "hostname", "alive", "rtt_ms", "open_ports", "snmp_reachable", "credential",
+                  "sys_name", "sys_descr", "sys_object_id", "sys_location", "engine_id", "serial", "model", "macs",
+                  "neighbors", "vendor", "device_type", "os", "os_version", "matched_device", "added_to_monitoring"]
+
+
+class ScanSerializer(serializers.Serializer):
+    """A rule to run now, or ad-hoc targets with the credentials to try (by name, in order)."""
+
+    rule = serializers.PrimaryKeyRelatedField(queryset=DiscoveryRule.objects.all(), required=False)
+    targets = serializers.CharField(required=False, allow_blank=True)
+    exclusions = serializers.CharField(required=False, allow_blank=True, default="")
+    credentials = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    def validate_credentials(self, names: list[str]) -> list[SNMPCredential]:
+        return credentials_named(names)
+
+    def validate(self, attrs: dict) -> dict:
+        rule = attrs.get("rule")
+        if rule is None and not attrs.get("targets", "").strip():
+            raise serializers.ValidationError({"targets": "give the targets to scan, or a rule"})
+        for field in ("targets", "exclusions"):
+            try:
+                networks = targets.parse(rule.targets if rule and field == "targets" else attrs.get(field, ""))
+                if field == "targets":
+                    targets.check_scan(networks)
+            except (targets.TargetError, targets.ScanRefused) as exc:
+                raise serializers.ValidationError({field: str(exc)}) from None
+        return attrs
+
+
+class AddDevicesSerializer(serializers.Serializer):
+    results = serializers.PrimaryKeyRelatedField(queryset=DiscoveryResult.objects.select_related("run__rule"),
+                                                 many=True, allow_empty=False)
+    apply_template = serializers.BooleanField(default=True)

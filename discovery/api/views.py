@@ -1,0 +1,87 @@
+from rest_framework import status
+from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
+
+from discovery import inventory, scanner, tasks
+from discovery.api.serializers import (
+    AddDevicesSerializer, DiscoveryResultSerializer, DiscoveryRuleSerializer, DiscoveryRunSerializer, ScanSerializer)
+from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun
+
+
+class DiscoveryRuleViewSet(ModelViewSet):
+    queryset = DiscoveryRule.objects.select_related("device_group", "schedule__crontab")
+    serializer_class = DiscoveryRuleSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["enabled", "auto_add"]
+    search_fields = ["name", "targets"]
+
+
+class DiscoveryRunViewSet(ReadOnlyModelViewSet):
+    """Runs with their live progress (percent) and counts."""
+
+    queryset = DiscoveryRun.objects.select_related("rule")
+    serializer_class = DiscoveryRunSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["rule", "state"]
+
+
+class DiscoveryResultViewSet(ReadOnlyModelViewSet):
+    """What each address answered: `?run=` for one run's."""
+
+    queryset = DiscoveryResult.objects.select_related("credential", "matched_device")
+    serializer_class = DiscoveryResultSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["run", "snmp_reachable", "device_type", "vendor", "added_to_monitoring", "matched_device"]
+    search_fields = ["ip", "hostname", "sys_name", "sys_descr"]
+
+
+class _Needs(IsAuthenticated):
+    """Authenticated, with the model permission `perm`."""
+
+    perm = ""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and request.user.has_perm(self.perm)
+
+
+class CanScan(_Needs):
+    perm = "discovery.add_discoveryrun"
+
+
+class CanAddDevices(_Needs):
+    perm = "devices.add_device"
+
+
+class ScanView(APIView):
+    """POST a rule id, or targets (+ exclusions) and credential names: the run is queued and its id returned at
+    once; the scan runs on a worker (follow it at runs/{id})."""
+
+    permission_classes = [CanScan]
+    serializer_class = ScanSerializer
+
+    def post(self, request):
+        body = ScanSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        run = scanner.start(data.get("rule"), target_text=data.get("targets", ""), exclusions=data["exclusions"],
+                            credential_ids=[c.pk for c in data["credentials"]], user=request.user)
+        tasks.run.delay(run.pk)
+        return Response({"run": run.pk, "state": run.state}, status=status.HTTP_202_ACCEPTED)
+
+
+class AddDevicesView(APIView):
+    """POST result ids: each becomes a monitored device with the credential that worked and the auto-selected
+    template (or is matched to the device it already is)."""
+
+    permission_classes = [CanAddDevices]
+    serializer_class = AddDevicesSerializer
+
+    def post(self, request):
+        body = AddDevicesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        devices = inventory.add_results(body.validated_data["results"],
+                                        apply_template=body.validated_data["apply_template"])
+        return Response({"devices": [{"id": d.pk, "name": d.name, "address": d.address} for d in devices]},
+                        status=status.HTTP_201_CREATED)

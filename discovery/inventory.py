@@ -1,0 +1,108 @@
+"""From what a scan found to the inventory: which device a host is (whatever address it answers on), refreshing
+what we know of it, and adding new ones to monitoring once."""
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from devices import services as device_services
+from devices.models import Device, DeviceAddress
+from discovery.models import AutoAdd, DeviceIdentity, DiscoveryResult, DiscoveryRule
+from snmp.client import SNMPError
+from snmp.models import SNMPStatus
+from snmp.services import SNMPConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def identify(result: DiscoveryResult) -> Device | None:
+    """The device this host is: same snmpEngineID, else same serial, else same sysName with a MAC in common, else
+    the same address (main or alias). An address alone is the last resort: a box that moved is found by its facts."""
+    identities = DeviceIdentity.objects.select_related("device")
+    for field in ("engine_id", "serial"):
+        value = getattr(result, field)
+        if value and (found := identities.filter(**{field: value}).first()):
+            return found.device
+    if result.sys_name and result.macs:
+        macs = set(result.macs)
+        for identity in identities.filter(sys_name=result.sys_name):
+            if macs & set(identity.macs):
+                return identity.device
+    return Device.objects.filter(Q(address=result.ip) | Q(aliases__address=result.ip)).first()
+
+
+def remember(device: Device, result: DiscoveryResult) -> None:
+    """Refresh the device's identity facts and last-seen from this result; keep its address as an alias if new."""
+    now = timezone.now()
+    DeviceIdentity.objects.update_or_create(device=device, defaults={
+        **{field: getattr(result, field) for field in ("engine_id", "serial", "sys_name", "macs", "sys_object_id")
+           if getattr(result, field)},
+        "last_discovered_at": now})
+    if result.ip != device.address:
+        DeviceAddress.objects.get_or_create(address=result.ip, defaults={
+            "device": device, "note": f"found by discovery run {result.run_id}"})
+    device_services.mark_seen([device.pk], now)
+
+
+def add_device(result: DiscoveryResult, rule: DiscoveryRule | None, *, apply_template: bool) -> Device:
+    """A new monitored device from a result, with the credential that worked and, if asked, the auto-selected
+    template applied (a template that cannot be applied now is logged: the device is added regardless)."""
+    with transaction.atomic():
+        device = Device.objects.create(
+            name=_free_name(result.sys_name or result.hostname or result.ip), address=result.ip,
+            device_type=result.device_type, vendor=result.vendor[:100], model=result.model[:100],
+            os_version=" ".join(filter(None, (result.os, result.os_version)))[:100],
+            group=rule.device_group if rule else None, icmp_enabled=result.rtt_ms is not None,
+            snmp_enabled=result.credential_id is not None, snmp_credential_id=result.credential_id,
+            description=f"Added by discovery run {result.run_id}.")
+        if result.snmp_reachable:
+            SNMPStatus.objects.create(device=device, sys_descr=result.sys_descr,
+                                      sys_object_id=result.sys_object_id[:255], sys_name=result.sys_name[:255])
+        remember(device, result)
+        DiscoveryResult.objects.filter(pk=result.pk).update(matched_device=device, added_to_monitoring=True)
+    if apply_template and result.snmp_reachable:
+        from templates_app.applier import auto_apply
+
+        try:
+            auto_apply(device)
+        except (SNMPError, SNMPConfigError) as exc:
+            logger.warning("discovery: template for %s not applied: %s", device, exc)
+    return device
+
+
+def settle(result: DiscoveryResult, rule: DiscoveryRule | None, policy: str) -> tuple[str, Device | None]:
+    """Match the result to a device (refreshing it) or, as `policy` says, add it: ("updated" or "new", the device),
+    or ("", None). Only hosts that answered SNMP are added on their own; ping-only ones wait for "add to
+    monitoring"."""
+    device = identify(result)
+    if device is not None:
+        remember(device, result)
+        DiscoveryResult.objects.filter(pk=result.pk).update(matched_device=device)
+        return "updated", device
+    if policy == AutoAdd.OFF or not result.snmp_reachable:
+        return "", None
+    return "new", add_device(result, rule, apply_template=policy == AutoAdd.ADD_AND_APPLY)
+
+
+def add_results(results: list[DiscoveryResult], *, apply_template: bool = True) -> list[Device]:
+    """The "add to monitoring" action: each result becomes a device, or is matched to the one it already is."""
+    devices = []
+    for result in results:
+        device = identify(result)
+        if device is None:
+            device = add_device(result, result.run.rule, apply_template=apply_template)
+        else:
+            remember(device, result)
+            DiscoveryResult.objects.filter(pk=result.pk).update(matched_device=device)
+        devices.append(device)
+    return devices
+
+
+def _free_name(wanted: str) -> str:
+    name, number = wanted[:120], 2
+    while Device.objects.filter(name=name).exists():
+        name, number = f"{wanted[:120]}-{number}", number + 1
+    return name
