@@ -200,6 +200,7 @@ class DiscoveryResult(models.Model):
     sys_descr = models.TextField("sysDescr", blank=True)
     sys_object_id = models.CharField("sysObjectID", max_length=255, blank=True)
     sys_location = models.CharField("sysLocation", max_length=255, blank=True)
+    uptime_seconds = models.PositiveBigIntegerField(null=True, blank=True, help_text="sysUpTime when found.")
     engine_id = models.CharField("snmpEngineID", max_length=130, blank=True)
     serial = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100, blank=True)

@@ -162,6 +162,7 @@ def _record(run: DiscoveryRun, address: str, rtt: float | None, probe: HostProbe
         result.sys_name, result.sys_descr, result.sys_object_id = facts.sys_name[:255], facts.sys_descr, \
             facts.sys_object_id[:255]
         result.sys_location, result.engine_id = facts.sys_location[:255], facts.engine_id[:130]
+        result.uptime_seconds = facts.sys_uptime_seconds
         result.serial, result.model = facts.serial[:100], (facts.model or kind.model)[:100]
         result.macs = sorted(facts.macs)
         result.neighbors = [n.__dict__ for n in facts.neighbors]

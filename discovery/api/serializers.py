@@ -82,8 +82,9 @@ class DiscoveryResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = DiscoveryResult
         fields = ["id", "run", "ip", "hostname", "alive", "rtt_ms", "open_ports", "snmp_reachable", "credential",
-                  "sys_name", "sys_descr", "sys_object_id", "sys_location", "engine_id", "serial", "model", "macs",
-                  "neighbors", "vendor", "device_type", "os", "os_version", "matched_device", "added_to_monitoring"]
+                  "sys_name", "sys_descr", "sys_object_id", "sys_location", "uptime_seconds", "engine_id", "serial",
+                  "model", "macs", "neighbors", "vendor", "device_type", "os", "os_version", "matched_device",
+                  "added_to_monitoring"]
 
 
 class ScanSerializer(serializers.Serializer):

@@ -97,6 +97,7 @@ def test_each_snmp_device_is_classified_and_added_once_with_the_credential_that_
         assert (result.alive, result.snmp_reachable, result.credential) == (True, True, scanned.right), device
         assert (result.vendor, result.device_type) == (device.vendor, device.device_type), device
         assert result.sys_descr == lab.recorded(device, SYS_DESCR).decode()
+        assert result.uptime_seconds is not None and result.macs, device
         added = Device.objects.get(address=device.address)
         assert (result.matched_device, result.added_to_monitoring) == (added, True)
         assert (added.vendor, added.device_type, added.group) == (device.vendor, device.device_type,
