@@ -15,26 +15,19 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-DATABASE = "wardflux_bench_alerts"
-os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL="redis://127.0.0.1:6379/11",
-                  DJANGO_SETTINGS_MODULE="wardsite.settings", DATABASE_CONN_MAX_AGE="0")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import ROOT, stack  # noqa: E402  (sets the environment first)
 
-import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests)
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
-from tests.services import VictoriaServer, free_port  # noqa: E402
 
 
 class Receiver(ThreadingHTTPServer):
@@ -69,17 +62,6 @@ def wait(condition, timeout: float, what: str):
             return value
         time.sleep(0.1)
     raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def create_database() -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    admin.close()
 
 
 def trial(net: TestNetwork, device, receiver: Receiver) -> tuple[float, float, float, float]:
@@ -125,46 +107,33 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5, choices=range(1, 6), help="trials per configuration (1-5)")
     args = parser.parse_args()
 
-    create_database()
-    import django
-
-    django.setup()
-    import redis
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from alerts.models import AlertRule, NotificationChannel
-    from devices.models import Device
-
-    call_command("migrate", verbosity=0)
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    work = Path(tempfile.mkdtemp(prefix="wardflux-bench-"))
-    victoria = VictoriaServer(shutil.which("victoria-metrics") or "victoria-metrics", work / "victoria", free_port())
     try:
         net = TestNetwork.create()
     except NetnsUnavailable as exc:
         raise SystemExit(f"cannot build the test namespace: {exc}") from None
     receiver = Receiver()
     try:
-        victoria.start()
-        os.environ["VICTORIA_URL"] = victoria.url
-        hook = NotificationChannel.objects.create(name="bench", kind="webhook",
-                                                  settings={"url": f"http://127.0.0.1:{receiver.server_port}"})
-        AlertRule.objects.get(builtin="device-down").channels.add(hook)
-        hosts = [Device.objects.create(name=f"bench-{a.rsplit('.', 1)[1]}", address=a) for a in net.answering]
-        interval = str(settings.ICMP_INTERVAL_SECONDS)
-        configs = [("ours", {}, hosts[:args.trials]),
-                   ("baseline", {"ICMP_RETRY_SECONDS": interval}, hosts[5:5 + args.trials])]
-        print(f"alert latency: device silent -> 'Device down' webhook, {args.trials} trials each "
-              f"(ICMP every {interval} s, {settings.ICMP_PACKETS} packets, timeout {settings.ICMP_TIMEOUT_MS} ms, "
-              f"down after {settings.ICMP_DOWN_AFTER}, evaluation every {settings.ALERT_EVALUATION_SECONDS} s)")
-        results = {label: run_config(label, env, devices, net, receiver, work / f"{label}.log")
-                   for label, env, devices in configs}
+        with stack() as (work, _):
+            from django.conf import settings
+
+            from alerts.models import AlertRule, NotificationChannel
+            from devices.models import Device
+
+            hook = NotificationChannel.objects.create(name="bench", kind="webhook",
+                                                      settings={"url": f"http://127.0.0.1:{receiver.server_port}"})
+            AlertRule.objects.get(builtin="device-down").channels.add(hook)
+            hosts = [Device.objects.create(name=f"bench-{a.rsplit('.', 1)[1]}", address=a) for a in net.answering]
+            interval = str(settings.ICMP_INTERVAL_SECONDS)
+            configs = [("ours", {}, hosts[:args.trials]),
+                       ("baseline", {"ICMP_RETRY_SECONDS": interval}, hosts[5:5 + args.trials])]
+            print(f"alert latency: device silent -> 'Device down' webhook, {args.trials} trials each "
+                  f"(ICMP every {interval} s, {settings.ICMP_PACKETS} packets, timeout {settings.ICMP_TIMEOUT_MS} "
+                  f"ms, down after {settings.ICMP_DOWN_AFTER}, evaluation every {settings.ALERT_EVALUATION_SECONDS} s)")
+            results = {label: run_config(label, env, devices, net, receiver, work / f"{label}.log")
+                       for label, env, devices in configs}
     finally:
         receiver.shutdown()
         net.destroy()
-        victoria.stop()
-        shutil.rmtree(work, ignore_errors=True)
     report(results, {"ours": f"ours (retry after {settings.ICMP_RETRY_SECONDS} s)",
                      "baseline": f"baseline (retry after {interval} s)"})
 
