@@ -94,8 +94,10 @@ class DiscoveryResultAdmin(ReadOnlyAdmin):
     @admin.action(description="Add to monitoring (with the credential that worked and the auto-selected template)",
                   permissions=["add_device"])
     def add_to_monitoring(self, request, queryset) -> None:
-        devices = inventory.add_results(list(queryset.select_related("run__rule")))
+        devices, skipped = inventory.add_results(list(queryset.select_related("run__rule")))
         self.message_user(request, f"{len(devices)} device(s): {', '.join(sorted({d.name for d in devices}))}")
+        for address, why in skipped.items():
+            self.message_user(request, f"{address} not added: {why}", messages.WARNING)
 
     def has_add_device_permission(self, request) -> bool:
         return request.user.has_perm("devices.add_device")

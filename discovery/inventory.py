@@ -87,18 +87,25 @@ def settle(result: DiscoveryResult, rule: DiscoveryRule | None, policy: str) -> 
     return "new", add_device(result, rule, apply_template=policy == AutoAdd.ADD_AND_APPLY)
 
 
-def add_results(results: list[DiscoveryResult], *, apply_template: bool = True) -> list[Device]:
-    """The "add to monitoring" action: each result becomes a device, or is matched to the one it already is."""
-    devices = []
+def add_results(results: list[DiscoveryResult], *, apply_template: bool = True
+                ) -> tuple[list[Device], dict[str, str]]:
+    """The "add to monitoring" action: each result becomes a device, or is matched to the one it already is.
+    Returns the devices and, by address, the hosts left out with why: one that answered neither ping nor SNMP
+    (only a TCP port) could not be monitored."""
+    devices, skipped = [], {}
     for result in results:
         device = identify(result)
+        if device is None and result.rtt_ms is None and not result.snmp_reachable:
+            skipped[result.ip] = (f"answered neither ping nor SNMP (only TCP {', '.join(map(str, result.open_ports))}"
+                                  "): nothing could monitor it")
+            continue
         if device is None:
             device = add_device(result, result.run.rule, apply_template=apply_template)
         else:
             remember(device, result)
             DiscoveryResult.objects.filter(pk=result.pk).update(matched_device=device)
         devices.append(device)
-    return devices
+    return devices, skipped
 
 
 def _free_name(wanted: str) -> str:

@@ -73,7 +73,7 @@ class ScanView(APIView):
 
 class AddDevicesView(APIView):
     """POST result ids: each becomes a monitored device with the credential that worked and the auto-selected
-    template (or is matched to the device it already is)."""
+    template (or is matched to the device it already is); `skipped` says which could not be monitored, and why."""
 
     permission_classes = [CanAddDevices]
     serializer_class = AddDevicesSerializer
@@ -81,7 +81,7 @@ class AddDevicesView(APIView):
     def post(self, request):
         body = AddDevicesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        devices = inventory.add_results(body.validated_data["results"],
-                                        apply_template=body.validated_data["apply_template"])
-        return Response({"devices": [{"id": d.pk, "name": d.name, "address": d.address} for d in devices]},
-                        status=status.HTTP_201_CREATED)
+        devices, skipped = inventory.add_results(body.validated_data["results"],
+                                                 apply_template=body.validated_data["apply_template"])
+        return Response({"devices": [{"id": d.pk, "name": d.name, "address": d.address} for d in devices],
+                         "skipped": skipped}, status=status.HTTP_201_CREATED if devices else status.HTTP_200_OK)

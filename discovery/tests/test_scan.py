@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from devices.models import Device, DeviceAddress, DeviceGroup
-from discovery import scanner
+from discovery import inventory, scanner
 from discovery.models import (
     AllowedNetwork, AutoAdd, DeviceIdentity, DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential, RunState)
 from discovery.targets import ScanRefused
@@ -140,6 +140,10 @@ def test_a_host_dropping_ping_is_found_by_its_open_port(lab, scanned):
 
     assert (result.alive, result.rtt_ms, result.open_ports) == (True, None, list(lab.tcp_only[address]))
     assert (result.snmp_reachable, result.matched_device) == (False, None)
+    assert not Device.objects.filter(address=address).exists()
+    devices, skipped = inventory.add_results([result])  # by hand: nothing could monitor it, so it is refused
+    assert devices == [] and skipped == {address: "answered neither ping nor SNMP (only TCP 443): nothing could "
+                                                  "monitor it"}
     assert not Device.objects.filter(address=address).exists()
 
 

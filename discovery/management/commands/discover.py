@@ -49,7 +49,7 @@ class Command(BaseCommand):
                           f"{run.updated} already monitored ({run.duration_seconds:.1f} s)")
         if add:
             new = [r for r in results if r.snmp_reachable and r.matched_device_id is None]
-            devices = inventory.add_results(new)
+            devices, _ = inventory.add_results(new)  # SNMP devices: none is skipped
             self.stdout.write(f"added {len(devices)}: {', '.join(d.name for d in devices) or '-'}")
 
     def _bar(self, percent: int) -> None:
