@@ -18,12 +18,22 @@ from snmp.services import SNMPConfigError
 logger = logging.getLogger(__name__)
 
 
+# What some agents report instead of a serial number: never evidence that two hosts are one box.
+PLACEHOLDER_SERIALS = frozenset({"", "0", "n/a", "na", "none", "null", "unknown", "not available", "not specified",
+                                 "default", "serial", "123456789", "1234567890", "to be filled by o.e.m."})
+
+
+def real_serial(serial: str) -> str:
+    """The serial if it looks like one; "" for placeholders and single repeated characters ("0000", "xxxx")."""
+    serial = serial.strip()
+    return "" if serial.lower() in PLACEHOLDER_SERIALS or len(set(serial)) == 1 else serial
+
+
 def identify(result: DiscoveryResult) -> Device | None:
     """The device this host is: same snmpEngineID, else same serial, else same sysName with a MAC in common, else
     the same address (main or alias). An address alone is the last resort: a box that moved is found by its facts."""
     identities = DeviceIdentity.objects.select_related("device")
-    for field in ("engine_id", "serial"):
-        value = getattr(result, field)
+    for field, value in (("engine_id", result.engine_id), ("serial", real_serial(result.serial))):
         if value and (found := identities.filter(**{field: value}).first()):
             return found.device
     if result.sys_name and result.macs:
@@ -37,10 +47,10 @@ def identify(result: DiscoveryResult) -> Device | None:
 def remember(device: Device, result: DiscoveryResult) -> None:
     """Refresh the device's identity facts and last-seen from this result; keep its address as an alias if new."""
     now = timezone.now()
+    facts = {"engine_id": result.engine_id, "serial": real_serial(result.serial), "sys_name": result.sys_name,
+             "macs": result.macs, "sys_object_id": result.sys_object_id}
     DeviceIdentity.objects.update_or_create(device=device, defaults={
-        **{field: getattr(result, field) for field in ("engine_id", "serial", "sys_name", "macs", "sys_object_id")
-           if getattr(result, field)},
-        "last_discovered_at": now})
+        **{field: value for field, value in facts.items() if value}, "last_discovered_at": now})
     if result.ip != device.address:
         DeviceAddress.objects.get_or_create(address=result.ip, defaults={
             "device": device, "note": f"found by discovery run {result.run_id}"})
