@@ -99,3 +99,17 @@ def test_the_command_scans_lists_and_refuses_with_exit_status_2(loopback, creden
         with pytest.raises(CommandError, match=says) as refused:
             call_command("discover", *args)
         assert refused.value.returncode == 2
+
+
+def test_ipv6_is_scanned_by_explicit_addresses(api, settings):
+    settings.DISCOVERY_REVERSE_DNS = False
+    allowed = AllowedNetwork(network="::1")
+    allowed.full_clean()  # as the admin does: kept as a network
+    allowed.save()
+    assert allowed.network == "::1/128"
+    answer = api.post(f"{API}/scan", {"targets": "::1"}, format="json")
+    run = scanner.execute(answer.json()["run"])
+    assert (run.state, run.addresses, run.alive) == ("finished", 1, 1)
+    assert run.results.get().ip == "::1"
+    refused = api.post(f"{API}/scan", {"targets": "2001:db8::/64"}, format="json")
+    assert "IPv6 is scanned by explicit addresses only" in refused.json()["targets"][0]
