@@ -113,3 +113,17 @@ def test_ipv6_is_scanned_by_explicit_addresses(api, settings):
     assert run.results.get().ip == "::1"
     refused = api.post(f"{API}/scan", {"targets": "2001:db8::/64"}, format="json")
     assert "IPv6 is scanned by explicit addresses only" in refused.json()["targets"][0]
+
+
+def test_a_found_host_is_named_by_reverse_lookup(settings):
+    """Answered from /etc/hosts ("hosts: files dns"), so no DNS query leaves the machine."""
+    from pathlib import Path
+
+    names = [line.split()[1:] for line in Path("/etc/hosts").read_text().splitlines()
+             if line.split()[:1] == ["127.0.0.1"]]
+    if not names:
+        pytest.skip("/etc/hosts names no 127.0.0.1: a lookup would go to DNS")
+    settings.DISCOVERY_REVERSE_DNS = True
+    assert scanner.reverse_dns(["127.0.0.1"])["127.0.0.1"] in {name for line in names for name in line}
+    settings.DISCOVERY_REVERSE_DNS = False
+    assert scanner.reverse_dns(["127.0.0.1"]) == {}
