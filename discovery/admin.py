@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from discovery import inventory, scanner, schedules, targets, tasks
 from discovery.models import AllowedNetwork, DeviceIdentity, DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential
@@ -77,9 +78,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(DiscoveryRun)
 class DiscoveryRunAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "state", "progress", "addresses", "alive", "snmp", "new", "updated", "started_at",
-                    "duration_seconds")
+    list_display = ("__str__", "state", "progress_bar", "addresses", "alive", "snmp", "new", "updated", "started_at",
+                    "duration_seconds", "errors")
     list_filter = ("state", "rule")
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_bar(self, run: DiscoveryRun) -> str:
+        return format_html('<progress value="{}" max="100"></progress> {}%', run.progress, run.progress)
 
 
 @admin.register(DiscoveryResult)

@@ -51,3 +51,5 @@ def test_scan_now_queues_a_run_and_add_to_monitoring_adds_each_host_once(admin_c
                           {"action": "add_to_monitoring", "_selected_action": results}, follow=True)
     assert sorted(Device.objects.values_list("address", flat=True)) == ["127.0.5.1", "127.0.5.2"]
     assert admin_client.get(f"/admin/discovery/discoveryrun/{run.pk}/change/").status_code == 200
+    assert '<progress value="100" max="100"></progress> 100%' in admin_client.get(
+        "/admin/discovery/discoveryrun/").content.decode()
