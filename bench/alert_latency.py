@@ -12,46 +12,26 @@ flaps), at a random moment of its ping cycle. Needs root. Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import ROOT, stack  # noqa: E402  (sets the environment first)
 
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
+from tests.receivers import HTTPReceiver, running_http_receiver  # noqa: E402
 
 
-class Receiver(ThreadingHTTPServer):
-    """The webhook's end: (arrival wall time, JSON body) of every POST."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[float, dict]] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def first(self, device: str, state: str, after: float) -> float | None:
-        return next((at for at, body in self.received if at > after and body["state"] == state
-                     and (body.get("device") or {}).get("name") == device), None)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-        self.server.received.append((time.time(), body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
+def first(receiver: HTTPReceiver, device: str, state: str, after: float) -> float | None:
+    """When the first webhook of this state for this device arrived after `after`; None if none has."""
+    return next((r.at for r in receiver.requests if r.at > after and r.json()["state"] == state
+                 and (r.json().get("device") or {}).get("name") == device), None)
 
 
 def wait(condition, timeout: float, what: str):
@@ -64,7 +44,7 @@ def wait(condition, timeout: float, what: str):
     raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def trial(net: TestNetwork, device, receiver: Receiver) -> tuple[float, float, float, float]:
+def trial(net: TestNetwork, device, receiver: HTTPReceiver) -> tuple[float, float, float, float]:
     """Silence one device; (silent→webhook, silent→down, down→fired, fired→webhook) seconds."""
     from alerts.models import Alert
     from devices.models import DeviceStateChange
@@ -73,16 +53,16 @@ def trial(net: TestNetwork, device, receiver: Receiver) -> tuple[float, float, f
     silent_at = time.time()
     net.silence(device.address)
     try:
-        arrived = wait(lambda: receiver.first(device.name, "firing", silent_at), 120, f"{device.name} down webhook")
+        arrived = wait(lambda: first(receiver, device.name, "firing", silent_at), 120, f"{device.name} down webhook")
     finally:
         net.restore(device.address)
     down = DeviceStateChange.objects.filter(device=device, new="down").latest("at").at.timestamp()
     fired = Alert.objects.get(device=device, rule__builtin="device-down").triggered_at.timestamp()
-    wait(lambda: receiver.first(device.name, "resolved", silent_at), 120, f"{device.name} resolved webhook")
+    wait(lambda: first(receiver, device.name, "resolved", silent_at), 120, f"{device.name} resolved webhook")
     return arrived - silent_at, down - silent_at, fired - down, arrived - fired
 
 
-def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: Receiver, log: Path) -> list:
+def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: HTTPReceiver, log: Path) -> list:
     from devices.models import Device
 
     with log.open("w") as out:
@@ -111,16 +91,14 @@ def main() -> None:
         net = TestNetwork.create()
     except NetnsUnavailable as exc:
         raise SystemExit(f"cannot build the test namespace: {exc}") from None
-    receiver = Receiver()
     try:
-        with stack() as (work, _):
+        with running_http_receiver() as receiver, stack() as (work, _):
             from django.conf import settings
 
             from alerts.models import AlertRule, NotificationChannel
             from devices.models import Device
 
-            hook = NotificationChannel.objects.create(name="bench", kind="webhook",
-                                                      settings={"url": f"http://127.0.0.1:{receiver.server_port}"})
+            hook = NotificationChannel.objects.create(name="bench", kind="webhook", settings={"url": receiver.url})
             AlertRule.objects.get(builtin="device-down").channels.add(hook)
             hosts = [Device.objects.create(name=f"bench-{a.rsplit('.', 1)[1]}", address=a) for a in net.answering]
             interval = str(settings.ICMP_INTERVAL_SECONDS)
@@ -132,7 +110,6 @@ def main() -> None:
             results = {label: run_config(label, env, devices, net, receiver, work / f"{label}.log")
                        for label, env, devices in configs}
     finally:
-        receiver.shutdown()
         net.destroy()
     report(results, {"ours": f"ours (retry after {settings.ICMP_RETRY_SECONDS} s)",
                      "baseline": f"baseline (retry after {interval} s)"})

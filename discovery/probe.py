@@ -11,7 +11,7 @@ import contextlib
 import functools
 import ipaddress
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -142,7 +142,9 @@ async def probe_many(hosts: Sequence[str], credentials: Sequence[SNMPCredential]
 async def _facts(target: Target, system: dict[str, Value]) -> SnmpFacts:
     entity = await _optional(_columns(target, ENTITY), {})
     phys = await _optional(_columns(target, IF_PHYS_ADDRESS), {})
-    neighbors = await _optional(_lldp_neighbors(target), []) + await _optional(_cdp_neighbors(target), [])
+    if_names = _once(functools.partial(_if_names, target))  # LLDP and CDP both name ports by it: one walk
+    neighbors = (await _optional(_lldp_neighbors(target, if_names), [])
+                 + await _optional(_cdp_neighbors(target, if_names), []))
     uptime, engine_id = system["sys_uptime"], system["engine_id"]
     return SnmpFacts(
         sys_name=_text(system["sys_name"]), sys_descr=_text(system["sys_descr"]),
@@ -184,11 +186,12 @@ def _chassis_value(entity: Rows, column: str) -> str:
     return next((values[index] for index in chassis if values.get(index)), next(filter(None, values.values()), ""))
 
 
-async def _lldp_neighbors(target: Target) -> list[Neighbor]:
+async def _lldp_neighbors(target: Target, if_names: Callable[[], Awaitable[dict[str, str]]]
+                          ) -> list[Neighbor]:
     remote = await _columns(target, LLDP_REMOTE)
     if not remote:
         return []
-    local, if_names = await _columns(target, LLDP_LOCAL), await _if_names(target)
+    local, names = await _columns(target, LLDP_LOCAL), await if_names()
     addresses = _lldp_addresses(await _columns(target, LLDP_MAN_ADDR))
     neighbors = []
     for index in remote["chassis_subtype"]:
@@ -196,7 +199,7 @@ async def _lldp_neighbors(target: Target) -> list[Neighbor]:
             continue
         port_num = index.split(".")[1]
         neighbors.append(Neighbor(
-            protocol="lldp", local_port=_lldp_local_port(local, if_names, port_num),
+            protocol="lldp", local_port=_lldp_local_port(local, names, port_num),
             remote_name=_text(_cell(remote, "name", index)),
             remote_port=_lldp_id(remote, "port", index, LLDP_PORT_MAC),
             remote_chassis=_lldp_id(remote, "chassis", index, LLDP_CHASSIS_MAC),
@@ -231,20 +234,34 @@ def _lldp_addresses(rows: Rows) -> dict[str, str]:
     return found
 
 
-async def _cdp_neighbors(target: Target) -> list[Neighbor]:
+async def _cdp_neighbors(target: Target, if_names: Callable[[], Awaitable[dict[str, str]]]
+                         ) -> list[Neighbor]:
     cache = await _columns(target, CDP_CACHE)
     if not cache:
         return []
-    if_names = await _if_names(target)
+    names = await if_names()
     neighbors = []
     for index, device_id in cache["device_id"].items():
         if_index, address = index.split(".")[0], _cell(cache, "address", index).value
         neighbors.append(Neighbor(
-            protocol="cdp", local_port=if_names.get(if_index, if_index), remote_name=_text(device_id),
+            protocol="cdp", local_port=names.get(if_index, if_index), remote_name=_text(device_id),
             remote_port=_text(_cell(cache, "device_port", index)), remote_chassis="",
             remote_address=_address(address) if isinstance(address, bytes) else "",
             remote_platform=_text(_cell(cache, "platform", index))))
     return neighbors
+
+
+def _once(read: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """`read`, started the first time it is asked for and shared after."""
+    task: asyncio.Future[T] | None = None
+
+    def get() -> Awaitable[T]:
+        nonlocal task
+        if task is None:
+            task = asyncio.ensure_future(read())
+        return task
+
+    return get
 
 
 async def _if_names(target: Target) -> dict[str, str]:

@@ -6,7 +6,9 @@ import ipaddress
 import json
 import ssl
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
@@ -24,6 +26,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float  # arrival, Unix time
 
     def json(self) -> object:
         return json.loads(self.body)
@@ -38,20 +41,21 @@ class HTTPReceiver:
     answers: list[int] = field(default_factory=list)
 
 
-@pytest.fixture
-def http_receiver() -> Iterator[HTTPReceiver]:
+@contextmanager
+def running_http_receiver() -> Iterator[HTTPReceiver]:
+    """An HTTPReceiver on a free loopback port, for as long as the block runs (tests and bench/ use it)."""
     receiver = HTTPReceiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            receiver.requests.append(Received(self.path, dict(self.headers), body))
+            receiver.requests.append(Received(self.path, dict(self.headers), body, time.time()))
             status = receiver.answers.pop(0) if receiver.answers else 200
             self.send_response(status)
             self.end_headers()
             self.wfile.write(b"{}" if status < 400 else b"receiver says no")
 
-        def log_message(self, *args) -> None:
+        def log_message(self, *args) -> None:  # http.server logs every request to stderr otherwise
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -63,6 +67,12 @@ def http_receiver() -> Iterator[HTTPReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HTTPReceiver]:
+    with running_http_receiver() as receiver:
+        yield receiver
 
 
 SMTP_LOGIN = ("alerts", "s3cret")  # the one user and password smtp_starttls_receiver takes
