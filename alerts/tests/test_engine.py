@@ -60,7 +60,7 @@ def run(made: AlertRule, at: float) -> list[tuple[str, str]]:
 
 
 def test_it_fires_only_after_the_for_duration_and_once(device):
-    write(device, "cpu_usage", {**every(0, 4.5, 20), **every(5, 15, 97)})
+    write(device, "cpu_usage", {**every(0, 4.5, 20), **every(5, 8.5, 97), **every(9, 15, 99)})
     made = rule("last(cpu_usage) > 90 for 3m")
     assert run(made, 4) == [] and not Alert.objects.exists()
     assert run(made, 5) == [] and Alert.objects.get().status == "pending"
@@ -68,7 +68,8 @@ def test_it_fires_only_after_the_for_duration_and_once(device):
     assert run(made, 8) == [("firing", "firing")]
     assert run(made, 9) == []  # still firing: no second event
     alert = Alert.objects.get()
-    assert (alert.device, alert.triggered_at, alert.value) == (device, minute(8), 97.0)
+    assert (alert.device, alert.triggered_at) == (device, minute(8))
+    assert (alert.first_value, alert.value, alert.last_seen_at) == (97.0, 99.0, minute(9))  # kept up every cycle
 
 
 def test_a_pending_alert_that_stops_holding_leaves_nothing(device):
