@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from alerts import services
 from alerts.models import Alert, AlertRule, Delivery, MaintenanceWindow, NotificationChannel, RuleOverride
+from wardsite.admin_display import rounded_column
 from wardsite.forms import WriteOnlySecretsForm
 
 
@@ -75,15 +76,18 @@ SEVERITY_COLOURS = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("subject", "rule", "coloured_severity", "status", "value", "triggered_at", "suppressed_by",
-                    "acknowledged_by", "resolved_at")
+    list_display = ("subject", "rule", "coloured_severity", "status", rounded_column("value", "value"), "triggered_at",
+                    "suppressed_by", "acknowledged_by", "resolved_at")
     list_filter = ("status", "severity", "rule", ("acknowledged_at", admin.EmptyFieldListFilter),
                    ("suppressed_by", admin.EmptyFieldListFilter))
     search_fields = ("rule__name", "device__name", "labels")
     list_select_related = ("rule", "device", "acknowledged_by")
     date_hierarchy = "pending_since"
     actions = ("acknowledge_alerts", "resolve_alerts")
-    readonly_fields = [f.name for f in Alert._meta.fields]
+    # every field read-only; the values rounded as a person reads them (the stored ones stay raw)
+    readonly_fields = [rounded_column(f.name, f.verbose_name) if isinstance(f, models.FloatField) else f.name
+                       for f in Alert._meta.fields]
+    exclude = [f.name for f in Alert._meta.fields if isinstance(f, models.FloatField)]
 
     def has_add_permission(self, request) -> bool:
         return False  # alerts come from the engine

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, post_save
+from django.http import HttpRequest
+
+from wardsite.setup_checks import Pending, add_link, change_link, register
 
 
 class AlertsConfig(AppConfig):
@@ -14,6 +17,22 @@ class AlertsConfig(AppConfig):
         post_migrate.connect(_every_trigger_has_a_rule, sender=self, dispatch_uid="alerts.trigger_rules")
         post_migrate.connect(_builtin_rules, sender=self, dispatch_uid="alerts.builtin_rules")
         state_changed.connect(_state_changed, dispatch_uid="alerts.evaluate_soon")
+        register(_device_down_tells_nobody)
+
+
+def _device_down_tells_nobody(request: HttpRequest) -> Pending | None:
+    """Setup checklist: the built-in Device down rule is on but has no channel to tell anyone on."""
+    from alerts.models import AlertRule, NotificationChannel
+
+    rule = AlertRule.objects.filter(builtin="device-down", enabled=True).first()
+    if rule is None or rule.channels.filter(enabled=True).exists():
+        return None
+    links = ()
+    if not NotificationChannel.objects.filter(enabled=True).exists():
+        links += add_link(request, NotificationChannel, "Add a notification channel")
+    links += change_link(request, rule, "Choose the rule's channels")
+    return Pending("The built-in Device down rule has no notification channel: nobody is told when a device "
+                   "goes down.", links)
 
 
 def _state_changed(sender, **kwargs) -> None:

@@ -1,6 +1,8 @@
 """Alert rules checked against the series that exist; acknowledging, resolving and notifying."""
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,6 +18,8 @@ from snmp.choices import ValueType
 from snmp.metrics import series_names
 from snmp.models import MonitoringItem
 from templates_app.models import TemplateItem, TemplateTrigger
+
+logger = logging.getLogger(__name__)
 
 
 def known_metrics() -> frozenset[str]:
@@ -69,12 +73,18 @@ def resolve(alerts: QuerySet[Alert]) -> int:
 def deliveries_for(events: list[Event]) -> list[tuple[int, int, str]]:
     """(alert id, channel id, event) for every enabled channel the event goes to: the rule's channels, and for an
     escalation its escalation channels."""
-    alerts = Alert.objects.select_related("rule").in_bulk([event.alert_id for event in events])
+    alerts = Alert.objects.select_related("rule", "device").in_bulk([event.alert_id for event in events])
     found = []
     for event in events:
-        rule = alerts[event.alert_id].rule
-        channels = rule.escalation_channels if event.kind == DeliveryEvent.ESCALATION else rule.channels
-        found += [(event.alert_id, pk, event.kind) for pk in channels.filter(enabled=True).values_list("pk", flat=True)]
+        alert = alerts[event.alert_id]
+        channels = alert.rule.escalation_channels if event.kind == DeliveryEvent.ESCALATION else alert.rule.channels
+        ids = list(channels.filter(enabled=True).values_list("pk", flat=True))
+        if ids:
+            logger.info("alert %s: %s (%d channels)", event.kind, alert, len(ids))
+        else:
+            logger.warning("alert %s: %s - nobody is told: rule %r has no enabled channel", event.kind, alert,
+                           alert.rule.name)
+        found += [(event.alert_id, pk, event.kind) for pk in ids]
     return found
 
 

@@ -67,7 +67,7 @@ def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, recei
 
     with log.open("w") as out:
         worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--beat",
-                                   "--concurrency", "2", "--loglevel", "WARNING", "--schedule", str(log.with_suffix(".db"))],
+                                   "--concurrency", "2", "--schedule", str(log.with_suffix(".db"))],
                                   cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait(lambda: not Device.objects.filter(pk__in=[d.pk for d in devices]).exclude(state="up").exists(), 120,

@@ -19,9 +19,11 @@ from snmp.admin import save_item_form
 from snmp.models import Interface, MonitoringItem, SNMPStatus
 from templates_app import applier
 from templates_app.models import MonitoringTemplate, TemplateAssignment
+from wardsite.numbers import AVAILABILITY_DECIMALS, LOSS_DECIMALS, RTT_DECIMALS, readable
 from wardsite.victoria import VictoriaError
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
+FLAPPING_COLOUR = "#d4700a"
 PING_NOW_LIMIT = 1000
 SNMP_NOW_LIMIT = 50  # test/poll run while the admin page waits
 
@@ -167,21 +169,26 @@ class DeviceAdmin(admin.ModelAdmin):
     @admin.display(description="RTT ms", ordering="ping_status__rtt_avg_ms")
     def rtt(self, obj: Device) -> str:
         status = getattr(obj, "ping_status", None)
-        return "—" if status is None or status.rtt_avg_ms is None else f"{status.rtt_avg_ms:.2f}"
+        return "—" if status is None or status.rtt_avg_ms is None else readable(status.rtt_avg_ms, RTT_DECIMALS)
 
     @admin.display(description="Loss %", ordering="ping_status__packet_loss")
     def loss(self, obj: Device) -> str:
         status = getattr(obj, "ping_status", None)
-        return "—" if status is None or status.packet_loss is None else f"{status.packet_loss:.0f}"
+        return "—" if status is None or status.packet_loss is None else readable(status.packet_loss, LOSS_DECIMALS)
 
     @admin.display(description="Avail. 24h")
     def availability_24h(self, obj: Device) -> str:
         value = getattr(obj, "availability", None)
-        return "—" if value is None else f"{value:.2f} %"
+        return "—" if value is None else f"{readable(value, AVAILABILITY_DECIMALS)} %"
 
-    @admin.display(description="Flapping", boolean=True, ordering="flap_count")
-    def flapping(self, obj: Device) -> bool:
-        return obj.flap_count >= settings.FLAP_THRESHOLD
+    @admin.display(description="Flapping", ordering="flap_count", empty_value="")
+    def flapping(self, obj: Device) -> str:
+        """A badge while flapping; nothing otherwise (most devices are not, and need no mark)."""
+        if obj.flap_count < settings.FLAP_THRESHOLD:
+            return ""
+        return format_html('<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px" title="{} state '
+                           'changes in the last {} min">flapping</span>', FLAPPING_COLOUR, obj.flap_count,
+                           settings.FLAP_WINDOW_MINUTES)
 
     @admin.display(description="SNMP")
     def snmp(self, obj: Device) -> str:
@@ -226,11 +233,10 @@ class DeviceAdmin(admin.ModelAdmin):
         for outcome in icmp_services.run_cycle(ids):
             result = outcome.result
             level = messages.SUCCESS if result.is_alive else messages.WARNING
-            rtt = f"rtt {result.avg_ms:.2f} ms, " if result.is_alive else ""
+            rtt = f"rtt {readable(result.avg_ms, RTT_DECIMALS)} ms, " if result.is_alive else ""
+            loss = readable(result.loss_percent, LOSS_DECIMALS)
             detail = f" ({result.error})" if result.error else ""
-            self.message_user(
-                request, f"{names[outcome.device_id]}: {rtt}loss {result.loss_percent:.0f} %, {outcome.state}{detail}", level
-            )
+            self.message_user(request, f"{names[outcome.device_id]}: {rtt}loss {loss} %, {outcome.state}{detail}", level)
 
 
     def _snmp_selection(self, request: HttpRequest, queryset: QuerySet) -> list[Device]:

@@ -1,15 +1,17 @@
 import django_filters
 
 from devices.choices import DeviceSource, DeviceState, DeviceType
-from devices.models import Device
+from devices.models import Device, DeviceGroup, Tag
+from wardsite.api import NameOrIdFilter
 
 
 class DeviceFilterSet(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=DeviceState.choices)
     device_type = django_filters.MultipleChoiceFilter(choices=DeviceType.choices)
     source = django_filters.ChoiceFilter(choices=DeviceSource.choices)
-    group = django_filters.CharFilter(field_name="group__name", help_text="Group name.")
-    tag = django_filters.CharFilter(field_name="tags__name", help_text="Tag name.")
+    group = NameOrIdFilter(queryset=DeviceGroup.objects.all(), help_text="Group name or id.")
+    tag = NameOrIdFilter(field_name="tags", queryset=Tag.objects.all(), help_text="Tag name or id.")
+    parent = NameOrIdFilter(queryset=Device.objects.all(), help_text="Parent device name or id.")
 
     class Meta:
         model = Device

@@ -5,11 +5,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from devices.choices import DeviceSource, DeviceState, DeviceType, MonitoringMode
+from devices.reverse_dns import ptr_name
 from devices.validators import normalize_address, validate_address
 
 
@@ -47,7 +49,11 @@ class DeviceQuerySet(models.QuerySet):
 
 
 class Device(models.Model):
-    name = models.CharField(max_length=128, unique=True, help_text="Unique name, used as the `device` metric label.")
+    name = models.CharField(
+        max_length=128, unique=True, blank=True,
+        help_text="Unique name, used as the `device` metric label. Left blank: the address's reverse DNS name, "
+                  "else the address.",
+    )
     address = models.CharField(
         max_length=255, validators=[validate_address], help_text="IPv4/IPv6 address or DNS name used to reach it."
     )
@@ -70,7 +76,9 @@ class Device(models.Model):
     )
     icmp_enabled = models.BooleanField("ICMP monitoring", default=True, help_text="Ping this device every cycle.")
     snmp_enabled = models.BooleanField("SNMP monitoring", default=False, help_text="Poll this device by SNMP.")
-    snmp_port = models.PositiveIntegerField("SNMP port", default=161)
+    snmp_port = models.PositiveIntegerField(
+        "SNMP port", default=161, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     snmp_credential = models.ForeignKey(
         "snmp.SNMPCredential",
         null=True,
@@ -105,15 +113,31 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.fill_default_name()  # for devices created without clean(): scripts, the shell, commands
+        super().save(*args, **kwargs)
+
+    def fill_default_name(self) -> None:
+        """Name a device added with only an address: its reverse DNS name unless another device has that name
+        (or there is none), else the address. Adding a device needs nothing more than an address."""
+        if self.name or not self.address:
+            return
+        max_length = self._meta.get_field("name").max_length
+        name = ptr_name(self.address) if settings.DEVICE_NAME_FROM_DNS else ""
+        if not name or len(name) > max_length or Device.objects.exclude(pk=self.pk).filter(name=name).exists():
+            name = self.address[:max_length]
+        self.name = name
+
     def clean(self) -> None:
         if self.snmp_enabled and self.snmp_credential_id is None:
             raise ValidationError({"snmp_credential": "Choose the SNMP credential to poll this device with, "
                                                       "or switch SNMP monitoring off."})
-        if self.address:
-            try:
-                self.address = normalize_address(self.address)
-            except ValidationError as exc:
-                raise ValidationError({"address": exc.messages}) from None
+        try:
+            self.address = normalize_address(self.address)
+        except ValidationError:
+            pass  # the field's validator reports it, once (raising it here too showed it twice)
+        else:
+            self.fill_default_name()
         ancestor, seen = self.parent, set()
         while ancestor is not None and ancestor.pk not in seen:
             if self.pk is not None and ancestor.pk == self.pk:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from devices.choices import DeviceState, MonitoringMode
 from devices.models import Device, DeviceStateChange, MonitoringProfile
 from devices.signals import state_changed
 from wardsite.victoria import Sample
+
+logger = logging.getLogger(__name__)
 
 # The state as a series, written by the collector that decides it: 1 up, 0 down (nothing while unknown).
 STATE_METRIC = "device_up"
@@ -25,15 +28,15 @@ def set_state(device_id: int, new: DeviceState | str, *, reason: str = "", at: d
     """
     at = at or timezone.now()
     with transaction.atomic():
-        previous = (
-            Device.objects.select_for_update().filter(pk=device_id).exclude(state=new).values_list("state", flat=True)
-        ).first()
-        if previous is None:
+        row = Device.objects.select_for_update().filter(pk=device_id).exclude(state=new).values_list("state", "name")
+        if (found := row.first()) is None:
             return False
+        previous, name = found
         Device.objects.filter(pk=device_id).update(state=new, state_since=at)
         DeviceStateChange.objects.create(device_id=device_id, previous=previous, new=new, at=at, reason=reason)
         transaction.on_commit(functools.partial(state_changed.send, sender=Device, device_id=device_id,
                                                 previous=previous, new=new, at=at))
+    logger.info("%s is %s (was %s)%s", name, new, previous, f": {reason}" if reason else "")
     return True
 
 

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete
+from django.http import HttpRequest
+
+from wardsite.setup_checks import Pending, add_link, register
 
 
 class DiscoveryConfig(AppConfig):
@@ -10,6 +13,22 @@ class DiscoveryConfig(AppConfig):
         from discovery import checks  # noqa: F401 (registers them)
 
         post_delete.connect(_rule_deleted, sender="discovery.DiscoveryRule", dispatch_uid="discovery.rule_schedule")
+        register(_no_allowed_network)
+
+
+def _no_allowed_network(request: HttpRequest) -> Pending | None:
+    """Setup checklist: nobody said which networks discovery may scan (no allowed network in the admin, the
+    setting at its default), so scans are limited to the private ranges."""
+    from django.conf import settings
+
+    from discovery.models import AllowedNetwork
+
+    if settings.DISCOVERY_ALLOWED_NETWORKS != settings.DISCOVERY_PRIVATE_NETWORKS or AllowedNetwork.objects.exists():
+        return None
+    ranges = settings.DISCOVERY_PRIVATE_NETWORKS.replace(",", ", ")
+    return Pending(f"No allowed discovery network is configured: scans are limited to the default private ranges "
+                   f"({ranges}).",
+                   add_link(request, AllowedNetwork, "Add an allowed network"))
 
 
 def _rule_deleted(sender, instance, **kwargs) -> None:

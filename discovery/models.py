@@ -67,10 +67,14 @@ class AllowedNetwork(models.Model):
         return self.network
 
     def clean(self) -> None:
-        if self.network and "-" in self.network:
+        try:
+            networks = target_lists.parse(self.network)
+        except target_lists.TargetError:
+            return  # the field's validator reports it, once
+        if "-" in self.network:
             raise ValidationError({"network": "give a network (10.1.0.0/16) or an address, not a range"})
-        if self.network:
-            self.network = str(target_lists.parse(self.network)[0])
+        if networks:
+            self.network = str(networks[0])
 
 
 class DiscoveryRule(models.Model):
@@ -117,9 +121,8 @@ class DiscoveryRule(models.Model):
         for field in ("targets", "exclusions"):
             try:
                 networks = target_lists.parse(getattr(self, field))
-            except target_lists.TargetError as exc:
-                errors[field] = str(exc)
-                continue
+            except target_lists.TargetError:
+                continue  # the field's validator reports it, once
             if field == "targets":
                 if not networks:
                     errors[field] = "give at least one network, range or address"

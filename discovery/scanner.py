@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from devices.reverse_dns import ptr_name
 from discovery import classifier, inventory, targets
 from discovery.models import AutoAdd, DiscoveryResult, DiscoveryRule, DiscoveryRun, RunState, parse_ports
 from discovery.probe import HostProbe, probe_many
@@ -130,14 +130,8 @@ def reverse_dns(addresses: list[str]) -> dict[str, str]:
     if not settings.DISCOVERY_REVERSE_DNS or not addresses:
         return {}
 
-    def lookup(address: str) -> str:
-        try:
-            return socket.gethostbyaddr(address)[0]
-        except OSError:
-            return ""
-
     with ThreadPoolExecutor(max_workers=min(32, len(addresses))) as pool:
-        return {a: name for a, name in zip(addresses, pool.map(lookup, addresses)) if name}
+        return {a: name for a, name in zip(addresses, pool.map(ptr_name, addresses)) if name}
 
 
 def _credentials(run: DiscoveryRun) -> list[SNMPCredential]:

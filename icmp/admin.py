@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from icmp.models import PingSettings, PingStatus
+from wardsite.admin_display import rounded_column
+from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS
 
 
 @admin.register(PingSettings)
@@ -12,10 +14,15 @@ class PingSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(PingStatus)
 class PingStatusAdmin(admin.ModelAdmin):
-    list_display = (
-        "device", "checked_at", "rtt_avg_ms", "rtt_min_ms", "rtt_max_ms", "jitter_ms", "packet_loss",
+    list_display = fields = (
+        "device", "checked_at", rounded_column("rtt_avg_ms", "RTT avg ms", RTT_DECIMALS),
+        rounded_column("rtt_min_ms", "RTT min ms", RTT_DECIMALS),
+        rounded_column("rtt_max_ms", "RTT max ms", RTT_DECIMALS),
+        rounded_column("jitter_ms", "jitter ms", RTT_DECIMALS),
+        rounded_column("packet_loss", "loss %", LOSS_DECIMALS),
         "consecutive_failures", "next_due_at", "error",
     )
+    readonly_fields = fields
     list_select_related = ("device",)
     search_fields = ("device__name", "device__address")
     list_filter = ("device__state",)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from devices.models import Device, DeviceGroup
+from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS, readable
 
 
 @dataclass(frozen=True)
@@ -97,4 +98,7 @@ class PingStatus(models.Model):
         indexes = [models.Index(fields=["next_due_at"], name="icmp_pingstatus_due_idx")]
 
     def __str__(self) -> str:
-        return f"{self.device}: loss {self.packet_loss}% rtt {self.rtt_avg_ms} ms"
+        if self.packet_loss is None:
+            return f"{self.device}: not pinged yet"
+        rtt = "" if self.rtt_avg_ms is None else f", rtt {readable(self.rtt_avg_ms, RTT_DECIMALS)} ms"
+        return f"{self.device}: loss {readable(self.packet_loss, LOSS_DECIMALS)} %{rtt}"

@@ -24,6 +24,15 @@ set -a; source "$VAR/secrets.env"; set +a
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export VICTORIA_URL="${VICTORIA_URL:-http://127.0.0.1:$VICTORIA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export LOG_LEVEL="${LOG_LEVEL:-INFO}"
+# What this instance uses: the settings read it, so `manage.py ...` in the checkout talks to this instance.
+{
+  echo "# written by make run at $(date -u +%FT%TZ); manage.py reads it (the environment wins)"
+  echo "VICTORIA_URL=$VICTORIA_URL"
+  echo "REDIS_URL=$REDIS_URL"
+  echo "ALLOWED_HOSTS=$ALLOWED_HOSTS"
+  [ -z "${DATABASE_URL:-}" ] || echo "DATABASE_URL=$DATABASE_URL"
+} > "$VAR/instance.env"
 
 trap 'say "stopping"; stop_started' EXIT
 trap 'exit 130' INT TERM
@@ -34,11 +43,13 @@ start_victoria "$VICTORIA_PORT"
 "$PY" manage.py collectstatic --no-input -v 0
 "$PY" manage.py ensure_admin
 
-"$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - &
+ACCESS_LOG=()  # every HTTP request: only with LOG_LEVEL=DEBUG
+[ "$LOG_LEVEL" != DEBUG ] || ACCESS_LOG=(--access-logfile -)
+"$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 "${ACCESS_LOG[@]}" &
 STARTED_PIDS+=($!)
-"$VENV/bin/celery" -A wardsite worker --loglevel INFO --concurrency 2 &
+"$VENV/bin/celery" -A wardsite worker --concurrency 2 &
 STARTED_PIDS+=($!)
-"$VENV/bin/celery" -A wardsite beat --loglevel INFO --schedule "$VAR/celerybeat-schedule" &
+"$VENV/bin/celery" -A wardsite beat --schedule "$VAR/celerybeat-schedule" &
 STARTED_PIDS+=($!)
 wait_port 127.0.0.1 "$PORT" "the web app"
 say "WARD FLUX is up: http://127.0.0.1:$PORT/admin/ (user admin) - API at /api/v1/ - Ctrl-C stops everything"

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from wardsite.setup_checks import needs_one, register
+
 
 class SnmpConfig(AppConfig):
     name = "snmp"
@@ -9,6 +11,8 @@ class SnmpConfig(AppConfig):
         from devices.signals import state_changed
 
         state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
+        register(needs_one("snmp.SNMPCredential", "No SNMP credential: devices are only pinged, and discovery cannot "
+                                                  "tell what they are.", "Add an SNMP credential"))
 
 
 def _state_changed(sender, device_id: int, new: str, **kwargs) -> None:

@@ -200,6 +200,19 @@ LIBRARY: tuple[MibObject, ...] = (
 )
 BY_NAME = MappingProxyType({obj.name: obj for obj in LIBRARY})
 
+# Common subtrees by name, for walks (`manage.py snmp_walk r1 system`).
+SUBTREES = MappingProxyType({
+    "mib-2": "1.3.6.1.2.1",
+    "system": "1.3.6.1.2.1.1",
+    "interfaces": "1.3.6.1.2.1.2",
+    "ifTable": "1.3.6.1.2.1.2.2",
+    "ifXTable": "1.3.6.1.2.1.31.1.1",
+    "host": "1.3.6.1.2.1.25",
+    "hrStorageTable": "1.3.6.1.2.1.25.2.3",
+    "entPhysicalTable": "1.3.6.1.2.1.47.1.1.1",
+    "enterprises": "1.3.6.1.4.1",
+})
+
 # Per RFC 2863 a 32-bit counter is its HC twin modulo 2^32: poll the HC one, fall back to this.
 HC_FALLBACK = MappingProxyType({
     "ifHCInOctets": "ifInOctets",
@@ -239,6 +252,27 @@ def resolve(name: str) -> str:
         return obj.poll_oid
     oid = f"{obj.oid}.{index}"
     parse_oid(oid)  # a malformed index raises ValueError
+    return oid
+
+
+def numeric_oid(text: str, *, subtree: bool = False) -> str:
+    """`text` as a numeric OID: a numeric OID as given, or a library name with an optional index (`sysDescr.0`,
+    `ifHCInOctets`, `ifOperStatus.3`), as a person types them at `snmpget`.
+
+    For a walk (`subtree`) a scalar's bare name is the object itself (`sysDescr` walks to `sysDescr.0`) and the
+    names of `SUBTREES` (`system`, `ifXTable`) are taken too. Raises ValueError or UnknownObjectName.
+    """
+    if text[:1].isdigit() or text.startswith("."):
+        parse_oid(text)
+        return text
+    base, dot, index = text.partition(".")
+    if subtree and base in SUBTREES:
+        oid = SUBTREES[base] + dot + index
+    elif subtree and not dot:
+        oid = lookup(base).oid
+    else:
+        oid = resolve(text)
+    parse_oid(oid)
     return oid
 
 

@@ -3,6 +3,7 @@
 Keys are generated per run, so nothing secret is stored in the repository.
 """
 import os
+import tempfile
 
 from cryptography.fernet import Fernet
 
@@ -10,4 +11,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-" + os.urandom(16).hex())
 os.environ.setdefault("FERNET_KEYS", Fernet.generate_key().decode())
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wardflux")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("DEVICE_NAME_FROM_DNS", "0")  # no DNS queries from tests (devices/tests/test_naming.py)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Not the checkout's var/: a `make run` there leaves keys and its instance's URLs that tests must not pick up.
+os.environ.setdefault("WARDFLUX_VAR_DIR", tempfile.mkdtemp(prefix="wardflux-test-var-"))

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -208,23 +209,47 @@ class TestNetwork:
         _ip("-n", self.name, "addr", "add", f"{addr}/{self._host_len}", "dev", _INNER_DEV)
 
     def run_inside(self, fn: Callable[[], T]) -> T:
-        """Run fn in a thread that has joined the namespace (setns affects only the calling
-        thread; the rest of the process stays in the root namespace)."""
-        box: dict[str, object] = {}
+        """Run fn in a thread that has joined the namespace."""
+        return run_in_namespace(self.name, fn)
 
-        def target() -> None:
-            try:
-                _setns(f"/run/netns/{self.name}")
-                box["value"] = fn()
-            except BaseException as exc:  # re-raised in the caller's thread
-                box["error"] = exc
 
-        thread = threading.Thread(target=target, name=f"in-{self.name}")
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]  # type: ignore[misc]
-        return box["value"]  # type: ignore[return-value]
+def run_in_namespace(name: str, fn: Callable[[], T]) -> T:
+    """Run fn in a thread that has joined namespace `name` (setns affects only the calling thread; the rest of
+    the process stays in the root namespace)."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            _setns(f"/run/netns/{name}")
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"in-{name}")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+@contextmanager
+def isolated_namespace(suffix: str) -> Iterator[str]:
+    """A namespace with nothing but its own loopback: a machine with no network at all, whose 127.0.0.1 ports are
+    free (no shared Redis or PostgreSQL) and from which no packet can leave. Yields its name.
+
+    Raises NetnsUnavailable when namespaces cannot be made here.
+    """
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        raise NetnsUnavailable("network namespace tests need root and the 'ip' command")
+    remove_stale_namespaces()
+    name = f"{NAME_PREFIX}{os.getpid()}{suffix}"
+    _ip("netns", "add", name)
+    try:
+        _ip("-n", name, "link", "set", "lo", "up")
+        yield name
+    finally:
+        _delete(name)
 
 
 def _setns(path: str) -> None:

@@ -184,7 +184,8 @@ class _AgentProcess:
 class NetSnmpTools:
     """net-snmp's command-line tools (snmpget, snmpbulkwalk…) isolated from /etc/snmp and /var/lib/snmp."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, netns: str = "") -> None:
+        self._inside = ["ip", "netns", "exec", netns] if netns else []  # run them in that namespace
         for tool in ("snmpget", "snmpbulkwalk"):
             if shutil.which(tool) is None:
                 pytest.fail(f"{tool} is not installed: run `make test`, which installs it (Debian package snmp)",
@@ -194,7 +195,7 @@ class NetSnmpTools:
 
     def run(self, tool: str, *args: str, timeout: float = 30) -> str:
         """Run `tool -m "" ARGS` (no MIB files: numeric OIDs) and return its stdout; raise on failure."""
-        done = subprocess.run([tool, "-m", "", *args], capture_output=True, text=True, env=self.env,
+        done = subprocess.run([*self._inside, tool, "-m", "", *args], capture_output=True, text=True, env=self.env,
                               timeout=timeout, check=False)
         if done.returncode:
             raise RuntimeError(f"{tool} {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
@@ -223,7 +224,7 @@ class SnmpdAgent:
         self.host, self.port, self.netns = host, port, netns
         self.address = f"{self.host}:{port}"  # as net-snmp tools take it
         self.directory = directory
-        self.tools = NetSnmpTools(directory / "tools")
+        self.tools = NetSnmpTools(directory / "tools", netns)
         self._process = _AgentProcess("snmpd", directory / "snmpd.log")
         self._binary = binary
 
@@ -329,7 +330,7 @@ class SnmpsimAgent:
         self.communities = tuple(recordings)
         self.recordings = recordings  # community -> recording file served
         self.directory = directory
-        self.tools = NetSnmpTools(directory / "tools")
+        self.tools = NetSnmpTools(directory / "tools", netns)
         self._process = _AgentProcess("snmpsim", directory / "snmpsim.log")
 
     def net_snmp(self, tool: str, *args: str) -> str:

@@ -74,3 +74,51 @@ def test_it_defaults_to_an_embedded_sqlite_database(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "wardflux.sqlite3").stat().st_size > 0
+
+
+def settings_seen(var: Path, **overrides: str | None) -> subprocess.CompletedProcess:
+    """What the settings hold when `manage.py` runs with `var` as WARDFLUX_VAR_DIR."""
+    code = "from django.conf import settings as s; print(s.SECRET_KEY, s.FERNET_KEYS[0], s.REDIS_URL, s.VICTORIA_URL)"
+    env = {**os.environ, "WARDFLUX_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "wardsite.settings"}
+    for name in ("SECRET_KEY", "FERNET_KEYS", "REDIS_URL", "VICTORIA_URL", *overrides):
+        env.pop(name, None)
+    env.update({name: value for name, value in overrides.items() if value is not None})
+    return subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_it_reads_the_keys_and_instance_make_run_keeps_in_var(tmp_path):
+    (tmp_path / "secrets.env").write_text(f"SECRET_KEY=from-the-file\nFERNET_KEYS={GOOD_FERNET}\n")
+    (tmp_path / "instance.env").write_text("# written by make run\n\nREDIS_URL=redis://127.0.0.1:6379/7\n"
+                                           "VICTORIA_URL=http://127.0.0.1:18428\n")
+    result = settings_seen(tmp_path, DEBUG="0")
+    assert result.stdout.split() == ["from-the-file", GOOD_FERNET, "redis://127.0.0.1:6379/7",
+                                     "http://127.0.0.1:18428"], result.stderr
+
+
+def test_the_environment_wins_over_the_files_in_var(tmp_path):
+    (tmp_path / "secrets.env").write_text(f"SECRET_KEY=from-the-file\nFERNET_KEYS={GOOD_FERNET}\n")
+    (tmp_path / "instance.env").write_text("REDIS_URL=redis://127.0.0.1:6379/7\n")
+    result = settings_seen(tmp_path, SECRET_KEY="from-the-environment", REDIS_URL="redis://127.0.0.1:6379/3")
+    assert result.stdout.split()[0] == "from-the-environment", result.stderr
+    assert result.stdout.split()[2] == "redis://127.0.0.1:6379/3"
+
+
+def test_it_still_refuses_production_without_keys_when_var_has_none(tmp_path):
+    (tmp_path / "instance.env").write_text("REDIS_URL=redis://127.0.0.1:6379/7\n")
+    result = settings_seen(tmp_path, DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_names_the_file_and_line_of_a_malformed_var_file(tmp_path):
+    (tmp_path / "secrets.env").write_text(f"SECRET_KEY=x\nFERNET_KEYS {GOOD_FERNET}\n")
+    result = settings_seen(tmp_path)
+    assert result.returncode != 0
+    assert f"{tmp_path / 'secrets.env'}, line 2: expected NAME=value" in result.stderr
+
+
+def test_it_refuses_an_unknown_log_level():
+    result = start(LOG_LEVEL="chatty")
+    assert result.returncode != 0
+    assert "LOG_LEVEL='chatty' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.stderr

@@ -14,6 +14,8 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
+from tests.services import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,6 +51,7 @@ def _worker_env() -> dict[str, str]:
         "SNMP_INTERFACE_INTERVAL_SECONDS": "2",
         "DATABASE_CONN_MAX_AGE": "0",
         "DISCOVERY_REVERSE_DNS": "0",  # no DNS traffic from tests
+        "LOG_LEVEL": "DEBUG",  # every task in the log: tests read which worker ran what
     }
 
 
@@ -57,9 +60,10 @@ def _worker(log: Path, *options: str) -> Iterator[subprocess.Popen]:
     """`celery worker` with `options` as a child process; stopped (and its log printed if it failed) on exit."""
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--loglevel", "INFO", "--without-heartbeat",
+            [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--without-heartbeat",
              "--without-gossip", "--without-mingle", *options],
             cwd=ROOT, env=_worker_env(), stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a killed test run leaves no worker taking the next run's tasks
         )
     try:
         yield proc

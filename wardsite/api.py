@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import copy
 
-from django.core.exceptions import NON_FIELD_ERRORS
+import django_filters
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -48,8 +51,83 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 class OptionalSlashRouter(DefaultRouter):
     """Routes with or without the trailing slash (`/api/v1/templates/import` and `.../import/`): scripts that
-    POST without it would otherwise get a redirect their client may not follow with the body."""
+    POST without it would otherwise get a redirect their client may not follow with the body.
+
+    No root view of its own: `/api/v1/` is one root listing every app's routes (wardsite/api_root.py).
+    """
+
+    include_root_view = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.trailing_slash = "/?"
+
+
+# --- foreign keys a person types: a name or an id ---------------------------------------------------------------
+
+NAME_OR_ID_SCHEMA = {"type": "string", "description": "A name, or an id (see docs/api.md)."}  # shown by name
+
+def get_by_name_or_id(queryset: QuerySet, value: object, name_field: str = "name") -> Model:
+    """The object whose `name_field` is `value` (a string), or whose id is `value` (an integer, or a string of
+    digits that names nothing). Raises the model's DoesNotExist, or TypeError for a value of another type."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"expected a {name_field} or an id, not {type(value).__name__}")
+    if isinstance(value, str):
+        try:
+            return queryset.get(**{name_field: value})
+        except queryset.model.DoesNotExist:
+            if not value.isdecimal():
+                raise
+    return queryset.get(pk=int(value))
+
+
+def _no_such(queryset: QuerySet, name_field: str, value: object) -> str:
+    return f"No {queryset.model._meta.verbose_name} has the {name_field} or id {value!r}."
+
+
+@extend_schema_field(NAME_OR_ID_SCHEMA)
+class NameOrIdRelatedField(serializers.SlugRelatedField):
+    """A related object given by name or id (see get_by_name_or_id); shown by name.
+
+    `slug_field` is the model's human key: "name", or e.g. "key" for templates.
+    """
+
+    default_error_messages = {"invalid": "Give a {name_field} (a string) or an id (an integer), not {value!r}."}
+
+    def __init__(self, slug_field: str = "name", **kwargs) -> None:
+        super().__init__(slug_field=slug_field, **kwargs)
+
+    def to_internal_value(self, data: object) -> Model:
+        queryset = self.get_queryset()
+        try:
+            return get_by_name_or_id(queryset, data, self.slug_field)
+        except ObjectDoesNotExist:
+            message = _no_such(queryset, self.slug_field, data)
+            raise serializers.ValidationError(message, code="does_not_exist") from None
+        except TypeError:
+            self.fail("invalid", name_field=self.slug_field, value=data)
+
+
+class NameOrIdChoiceField(forms.ModelChoiceField):
+    """The form field of NameOrIdFilter: a text box taking a name (`to_field_name`) or an id."""
+
+    widget = forms.TextInput  # not a <select> of every device in the browsable API's filter form
+
+    def __init__(self, *args, to_field_name: str = "name", **kwargs) -> None:
+        super().__init__(*args, to_field_name=to_field_name, **kwargs)
+
+    def to_python(self, value: str | None) -> Model | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return get_by_name_or_id(self.queryset, value, self.to_field_name)
+        except ObjectDoesNotExist:
+            message = _no_such(self.queryset, self.to_field_name, value)
+            raise DjangoValidationError(message, code="invalid_choice") from None
+
+
+@extend_schema_field(NAME_OR_ID_SCHEMA)
+class NameOrIdFilter(django_filters.ModelChoiceFilter):
+    """`?device=core-1` or `?device=42`; a name or id that matches nothing is a 400 naming the parameter."""
+
+    field_class = NameOrIdChoiceField

@@ -1,9 +1,10 @@
 """The Celery application; schedules live in django-celery-beat's tables (see each app's schedules)."""
 import logging
+import logging.config
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wardsite.settings")
 
@@ -13,6 +14,14 @@ app.autodiscover_tasks()
 app.conf.imports = ("wardsite.tasks",)
 
 logger = logging.getLogger(__name__)
+
+
+@setup_logging.connect
+def use_django_logging(**kwargs) -> None:
+    """Workers and beat log through the settings' LOGGING (`LOG_LEVEL`), not Celery's own `--loglevel`."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @worker_ready.connect

@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +61,14 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, matched without regard to case."""
+    value = (_raw(name) or default).upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={_raw(name)!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     value = _raw(name) or default
     parts = urlsplit(value)
@@ -86,3 +96,29 @@ def env_fernet_keys(name: str) -> list[str]:
                 "make one with `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
             )
     return keys
+
+
+_ENV_LINE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)")
+
+
+def load_env_file(path: Path) -> None:
+    """Put the `NAME=value` lines of `path` (when it exists) into the environment, where not already set.
+
+    The files are the ones `make run` keeps in var/ (its generated keys, the instance it started), so
+    `manage.py ...` typed in the checkout talks to that instance; a variable set in the environment wins.
+    Blank lines and `#` comments are skipped; the value is taken as written (no quotes, no expansion).
+    """
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path}: cannot be read ({exc.strerror})") from None
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.fullmatch(line)
+        if match is None:
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value")
+        os.environ.setdefault(match["name"], match["value"])

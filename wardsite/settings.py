@@ -6,10 +6,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from wardsite.env import env_bool, env_fernet_keys, env_int, env_list, env_str, env_url
+from wardsite.env import env_bool, env_choice, env_fernet_keys, env_int, env_list, env_str, env_url, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WARDFLUX_VAR_DIR", str(BASE_DIR / "var")))
+# `make run` keeps its generated keys and what it started (ports, Redis database) here, so every `manage.py`
+# command in the checkout talks to that instance. Variables set in the environment win; without the files
+# (production) nothing is assumed and the keys below are still required.
+load_env_file(VAR_DIR / "secrets.env")
+load_env_file(VAR_DIR / "instance.env")
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, not a CDN
     "django_celery_beat",
     "wardsite",
     "devices",
@@ -131,6 +137,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "WARD FLUX API",
     "DESCRIPTION": "Network monitoring: devices, ICMP/SNMP collection, alerts, discovery, Zabbix bridge.",
     "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Redis, Celery -----------------------------------------------------------------------------
@@ -151,6 +160,8 @@ VICTORIA_TIMEOUT = env_int("VICTORIA_TIMEOUT", 10, minimum=1)
 # Writes that fail after retries are kept in this Redis list and replayed when VictoriaMetrics is back.
 VICTORIA_SPOOL_KEY = env_str("VICTORIA_SPOOL_KEY", "wardflux:victoria:spool")
 
+# A device added with only an address is named by its reverse DNS name (else by the address).
+DEVICE_NAME_FROM_DNS = env_bool("DEVICE_NAME_FROM_DNS", True)
 # --- ICMP monitoring defaults (overridable per device or group in the admin) -------------------
 ICMP_INTERVAL_SECONDS = env_int("ICMP_INTERVAL_SECONDS", 10, minimum=1)
 ICMP_PACKETS = env_int("ICMP_PACKETS", 3, minimum=1, maximum=100)
@@ -177,17 +188,24 @@ FLAP_WINDOW_MINUTES = env_int("FLAP_WINDOW_MINUTES", 30, minimum=1)
 FLAP_THRESHOLD = env_int("FLAP_THRESHOLD", 4, minimum=2)
 # --- Discovery -----------------------------------------------------------------------------------
 # Networks scans may touch (more in the admin); anything else is refused. Default: the private ranges.
-DISCOVERY_ALLOWED_NETWORKS = env_str("DISCOVERY_ALLOWED_NETWORKS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16")
+DISCOVERY_PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"  # the default (the setup checklist reads it)
+DISCOVERY_ALLOWED_NETWORKS = env_str("DISCOVERY_ALLOWED_NETWORKS", DISCOVERY_PRIVATE_NETWORKS)
 DISCOVERY_MAX_ADDRESSES = env_int("DISCOVERY_MAX_ADDRESSES", 65536, minimum=1)  # a /16 per scan
 DISCOVERY_RATE_LIMIT = env_int("DISCOVERY_RATE_LIMIT", 1000, minimum=1)  # default packets per second of a rule
 DISCOVERY_REVERSE_DNS = env_bool("DISCOVERY_REVERSE_DNS", True)  # name found hosts by their PTR records
 DISCOVERY_CLASSIFIER_FILE = env_str("DISCOVERY_CLASSIFIER_FILE", "")  # your classification rules, tried first
 
+# INFO tells an operator what matters (starts, errors, state changes, alerts and their deliveries); the
+# per-task and per-schedule lines ("Task ... received/succeeded", "Sending due task") come only with DEBUG.
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+_TASK_CHATTER = ("celery.app.trace", "celery.worker.strategy", "celery.beat")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {name: {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"} for name in _TASK_CHATTER},
 }
 
 # Set both to 1 when the web app is served over HTTPS.

@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wardsite.api_root import APIRootView
 
 admin.site.site_header = "WARD FLUX"
 admin.site.site_title = "WARD FLUX"
@@ -9,13 +11,14 @@ admin.site.site_title = "WARD FLUX"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
     path("admin/", admin.site.urls),
+    re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),
     path("api/v1/", include("devices.api.urls")),
     path("api/v1/", include("templates_app.api.urls")),
     path("api/v1/monitoring/snmp/", include("snmp.api.urls")),
     path("api/v1/monitoring/icmp/", include("icmp.api.urls")),
     path("api/v1/monitoring/alerts/", include("alerts.api.urls")),
     path("api/v1/monitoring/discovery/", include("discovery.api.urls")),
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
 ]

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 from devices.models import Device, DeviceGroup, Tag
 from templates_app.models import MonitoringTemplate
-from wardsite.api import ModelValidationMixin
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
 class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -20,19 +20,19 @@ class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSeria
         return bool(obj.secret)
 
 
-def _by_name(model, field: str = "name") -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field=field, queryset=model.objects.all(), many=True, required=False)
+def _many(model, name_field: str = "name") -> serializers.ManyRelatedField:
+    return NameOrIdRelatedField(name_field, queryset=model.objects.all(), many=True, required=False)
 
 
 class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    """Scope and channels are given by name (templates by key); an unknown one is a 400 naming it."""
+    """Scope and channels by name or id (templates by key or id), shown by name; an unknown one is a 400 naming it."""
 
-    devices = _by_name(Device)
-    groups = _by_name(DeviceGroup)
-    tags = _by_name(Tag)
-    templates = _by_name(MonitoringTemplate, "key")
-    channels = _by_name(NotificationChannel)
-    escalation_channels = _by_name(NotificationChannel)
+    devices = _many(Device)
+    groups = _many(DeviceGroup)
+    tags = _many(Tag)
+    templates = _many(MonitoringTemplate, "key")
+    channels = _many(NotificationChannel)
+    escalation_channels = _many(NotificationChannel)
 
     class Meta:
         model = AlertRule
@@ -61,11 +61,11 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 class MaintenanceWindowSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    """Scope by name, like rules; no scope covers every device."""
+    """Scope by name or id, like rules; no scope covers every device."""
 
-    devices = _by_name(Device)
-    groups = _by_name(DeviceGroup)
-    tags = _by_name(Tag)
+    devices = _many(Device)
+    groups = _many(DeviceGroup)
+    tags = _many(Tag)
 
     class Meta:
         model = MaintenanceWindow

@@ -9,6 +9,7 @@ from alerts.api.serializers import (
     AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer, MaintenanceWindowSerializer,
     NotificationChannelSerializer)
 from alerts.choices import AlertStatus, Severity
+from alerts.filtersets import AlertFilterSet
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 
 
@@ -50,7 +51,7 @@ class AlertViewSet(ReadOnlyModelViewSet):
     queryset = Alert.objects.select_related("rule", "device", "acknowledged_by")
     serializer_class = AlertSerializer
     permission_classes = [AlertPermissions]
-    filterset_fields = ["status", "severity", "rule", "device"]
+    filterset_class = AlertFilterSet
     lookup_value_regex = r"\d+"
 
     @action(detail=False)

@@ -1,6 +1,7 @@
 """Send a message on a channel and record the attempt."""
 from __future__ import annotations
 
+import logging
 import time
 
 from alerts.choices import ChannelKind, DeliveryStatus
@@ -8,6 +9,8 @@ from alerts.models import Delivery, NotificationChannel
 from alerts.notifications import chat, email, sms, webhook
 from alerts.notifications.base import DeliveryError
 from alerts.notifications.message import Message
+
+logger = logging.getLogger(__name__)
 
 SENDERS = {
     ChannelKind.EMAIL: email.send, ChannelKind.SLACK: chat.send_slack, ChannelKind.TEAMS: chat.send_teams,
@@ -25,6 +28,10 @@ def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1,
     except DeliveryError as exc:
         error = str(exc)
         status = DeliveryStatus.FAILED if exc.permanent or last_attempt else DeliveryStatus.RETRYING
+        logger.warning("%s notification via %s, attempt %d: %s (%s)", message.event, channel.name, attempt, error,
+                       status)
+    else:
+        logger.info("%s notification sent via %s", message.event, channel.name)
     return Delivery.objects.create(
         alert_id=message.alert_id, channel=channel, event=message.event, attempt=attempt, status=status,
         error=error, duration_ms=int((time.monotonic() - started) * 1000))

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.models import Alert
+from wardsite.numbers import readable
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Message:
 
     @property
     def text(self) -> str:
-        lines = [self.title, f"value: {self.value:g}" if self.value is not None else "",
+        lines = [self.title, f"value: {readable(self.value)}" if self.value is not None else "",
                  f"since: {self.since}" if self.since else "", f"resolved: {self.resolved_at}" if self.resolved_at else "",
                  self.description, f"runbook: {self.runbook_url}" if self.runbook_url else ""]
         return "\n".join(line for line in lines if line)

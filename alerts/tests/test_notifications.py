@@ -224,6 +224,19 @@ def test_each_event_goes_to_the_enabled_channels_of_its_rule(alert, http_receive
     assert services.deliveries_for([Event("firing", alert.pk)]) == [(alert.pk, on.pk, "firing")]
 
 
+def test_an_event_that_no_channel_takes_is_logged_as_told_to_nobody(alert, http_receiver, caplog):
+    from alerts.engine import Event
+
+    with caplog.at_level("INFO", logger="alerts.services"):
+        assert services.deliveries_for([Event("firing", alert.pk)]) == []
+    assert "nobody is told: rule 'Interface down' has no enabled channel" in caplog.text
+    caplog.clear()
+    channel("webhook", http_receiver.url)
+    with caplog.at_level("INFO", logger="alerts.services"):
+        services.deliveries_for([Event("firing", alert.pk)])
+    assert "nobody" not in caplog.text and "(1 channels)" in caplog.text
+
+
 def test_the_admin_sends_a_test_notification(admin_client, http_receiver, db):
     hook = NotificationChannel.objects.create(name="hook", kind="webhook", settings={"url": http_receiver.url})
     response = admin_client.post("/admin/alerts/notificationchannel/", {

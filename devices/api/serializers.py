@@ -3,14 +3,17 @@ from rest_framework import serializers
 
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 from devices.validators import normalize_address
-from wardsite.api import ModelValidationMixin
+from snmp.models import SNMPCredential
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
 class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    tags = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Tag.objects.all(), required=False)
-    group = serializers.SlugRelatedField(
-        slug_field="name", queryset=DeviceGroup.objects.all(), required=False, allow_null=True
-    )
+    """Group, tags, parent and SNMP credential by name or id; shown by name."""
+
+    group = NameOrIdRelatedField(queryset=DeviceGroup.objects.all(), required=False, allow_null=True)
+    tags = NameOrIdRelatedField(queryset=Tag.objects.all(), many=True, required=False)
+    parent = NameOrIdRelatedField(queryset=Device.objects.all(), required=False, allow_null=True)
+    snmp_credential = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Device
@@ -27,6 +30,16 @@ class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
             return normalize_address(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
+
+    def validate(self, attrs: dict) -> dict:
+        # a device without a name gets the model's default one here, so the model's checks see it and the
+        # reverse DNS lookup runs once
+        if not attrs.get("name", self.instance.name if self.instance else ""):
+            named = Device(pk=getattr(self.instance, "pk", None),
+                           address=attrs.get("address") or self.instance.address)
+            named.fill_default_name()
+            attrs["name"] = named.name
+        return super().validate(attrs)
 
 
 class DeviceGroupSerializer(serializers.ModelSerializer):

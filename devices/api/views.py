@@ -7,7 +7,7 @@ from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 
 
 class DeviceViewSet(ModelViewSet):
-    queryset = Device.objects.select_related("group").prefetch_related("tags")
+    queryset = Device.objects.select_related("group", "parent", "snmp_credential").prefetch_related("tags")
     serializer_class = serializers.DeviceSerializer
     filterset_class = DeviceFilterSet
     permission_classes = [DjangoModelPermissions]

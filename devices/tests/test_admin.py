@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from devices.models import Device
+from devices.services import set_state
+from icmp.models import PingStatus
+from wardsite.victoria import Sample, get_client
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +45,59 @@ def test_it_disables_icmp_in_bulk(admin_client):
     devices = [Device.objects.create(name=f"r{i}", address=f"127.0.0.{i + 2}") for i in range(3)]
     admin_client.post("/admin/devices/device/", {"action": "disable_icmp", "_selected_action": [d.pk for d in devices[:2]]})
     assert list(Device.objects.order_by("name").values_list("icmp_enabled", flat=True)) == [False, False, True]
+
+
+def add_form(admin_client, **fields: str) -> dict[str, str]:
+    """What a browser posts from the add form: its hidden inputs (the inlines' management forms) and `fields`."""
+    page = admin_client.get("/admin/devices/device/add/").content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    return {**hidden, "device_type": "other", "source": "local", "snmp_port": "161", "icmp_enabled": "on", **fields}
+
+
+def test_it_adds_a_device_given_only_its_address_named_by_reverse_dns(admin_client, settings):
+    settings.DEVICE_NAME_FROM_DNS = True  # only 127.0.0.1 is looked up: /etc/hosts answers it
+    response = admin_client.post("/admin/devices/device/add/", add_form(admin_client, address="127.0.0.1"))
+    assert response.status_code == 302, response.content.decode()
+    assert Device.objects.values_list("name", "address").get() == ("localhost", "127.0.0.1")  # from /etc/hosts
+
+
+def test_it_names_a_device_by_its_address_when_its_reverse_dns_name_is_taken(admin_client):
+    Device.objects.create(name="localhost", address="127.0.0.2")
+    response = admin_client.post("/admin/devices/device/add/", add_form(admin_client, address="127.0.0.1"))
+    assert response.status_code == 302, response.content.decode()
+    assert Device.objects.get(address="127.0.0.1").name == "127.0.0.1"
+
+
+def test_it_shows_each_field_error_once(admin_client):
+    response = admin_client.post("/admin/devices/device/add/",
+                                 add_form(admin_client, address="300.1.1.1", snmp_port="0", snmp_enabled="on"))
+    page = response.content.decode()
+    assert page.count("300.1.1.1 is neither an IPv4/IPv6 address nor a valid DNS name.") == 1
+    assert page.count("Ensure this value is greater than or equal to 1.") == 1
+    assert page.count("Choose the SNMP credential to poll this device with") == 1
+    assert "Constraint" not in page  # the port's error is the field's, not a violated constraint's
+    assert not Device.objects.exists()
+
+
+def test_it_rounds_rtt_loss_and_availability_as_a_person_reads_them(admin_client, victoria_url):
+    device = Device.objects.create(name="r1", address="127.0.0.2")
+    PingStatus.objects.create(device=device, rtt_avg_ms=0.04363059997558594, packet_loss=33.33333333333333)
+    now_ms = int(time.time() * 1000)
+    get_client().write(Sample("ping_up", {"device_id": str(device.pk)}, value, now_ms - 20_000 * (k + 1))
+                       for k, value in enumerate((1.0, 1.0, 0.0)))
+    get_client().flush()
+    page = admin_client.get("/admin/devices/device/").content.decode()
+    cells = dict(re.findall(r'<td class="field-(rtt|loss|availability_24h)">([^<]*)</td>', page))
+    assert cells == {"rtt": "0.04", "loss": "33.3", "availability_24h": "66.67 %"}
+
+
+def test_it_marks_only_flapping_devices(admin_client, victoria_url, settings):
+    steady, flapping = (Device.objects.create(name=name, address="127.0.0.2") for name in ("steady", "flappy"))
+    for state in ["up", "down"] * settings.FLAP_THRESHOLD:
+        set_state(flapping.pk, state)
+    page = admin_client.get("/admin/devices/device/").content.decode()
+    cells = dict(re.findall(r'<th class="field-name"><a href="[^"]+">(\w+)</a>.*?<td class="field-flapping">(.*?)</td>',
+                            page, re.S))
+    assert cells["steady"].strip() in ("", "&nbsp;")
+    assert ">flapping</span>" in cells["flappy"]
+    assert "icon-no" not in page and "icon-yes" not in page  # no boolean ✖/✔ in that column

@@ -26,6 +26,20 @@ def test_it_creates_a_device_with_group_and_tags(api):
     assert (body["state"], body["group"], body["tags"]) == ("unknown", "dc1", ["core"])
 
 
+def test_it_creates_a_device_from_only_an_address_named_by_reverse_dns(api, settings):
+    settings.DEVICE_NAME_FROM_DNS = True  # only 127.0.0.1 is looked up: /etc/hosts answers it
+    response = api.post("/api/v1/devices/", {"address": "127.0.0.1"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "localhost"  # from /etc/hosts
+
+
+def test_it_names_a_device_by_its_address_when_its_reverse_dns_name_is_taken(api):
+    Device.objects.create(name="localhost", address="127.0.0.2")
+    response = api.post("/api/v1/devices/", {"address": "127.0.0.1", "name": ""}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "127.0.0.1"
+
+
 @pytest.mark.parametrize("address", ["999.1.1.1", "not an address", "-bad-.example", "", "1.2.3"])
 def test_it_rejects_an_invalid_address(api, address):
     response = api.post("/api/v1/devices/", {"name": "x", "address": address}, format="json")

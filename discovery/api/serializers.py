@@ -7,34 +7,29 @@ from devices.models import DeviceGroup
 from discovery import schedules, targets
 from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential
 from snmp.models import SNMPCredential
-from wardsite.api import ModelValidationMixin
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
-def credentials_named(names: list[str]) -> list[SNMPCredential]:
-    """The credentials of these names, in this order; a ValidationError naming the unknown ones."""
-    found = {c.name: c for c in SNMPCredential.objects.filter(name__in=names)}
-    unknown = [name for name in names if name not in found]
-    if unknown:
-        raise serializers.ValidationError(f"unknown SNMP credential {', '.join(map(repr, unknown))}")
-    return [found[name] for name in dict.fromkeys(names)]
+class CredentialsInOrderMixin:
+    """`credentials`, by name or id, are tried in the order given; each once."""
+
+    def validate_credentials(self, credentials: list[SNMPCredential]) -> list[SNMPCredential]:
+        return list(dict.fromkeys(credentials))
 
 
-class DiscoveryRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    """Credentials by name, tried in the order given; `schedule` is daily, weekly, a cron expression or ''."""
+class DiscoveryRuleSerializer(CredentialsInOrderMixin, ModelValidationMixin, serializers.ModelSerializer):
+    """Credentials and group by name or id; `schedule` is daily, weekly, a cron expression or ''."""
 
-    credentials = serializers.ListField(child=serializers.CharField(), required=False, write_only=True)
+    credentials = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), many=True, required=False,
+                                       write_only=True)
     schedule = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    device_group = serializers.SlugRelatedField(slug_field="name", queryset=DeviceGroup.objects.all(),
-                                                required=False, allow_null=True)
+    device_group = NameOrIdRelatedField(queryset=DeviceGroup.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = DiscoveryRule
         fields = ["id", "name", "enabled", "targets", "exclusions", "credentials", "icmp", "snmp_silent_hosts",
                   "tcp_ports", "rate_limit", "auto_add", "device_group", "schedule", "last_run_at"]
         read_only_fields = ["last_run_at"]
-
-    def validate_credentials(self, names: list[str]) -> list[SNMPCredential]:
-        return credentials_named(names)
 
     def validate_schedule(self, value: str) -> str:
         try:
@@ -87,16 +82,13 @@ class DiscoveryResultSerializer(serializers.ModelSerializer):
                   "added_to_monitoring"]
 
 
-class ScanSerializer(serializers.Serializer):
-    """A rule to run now, or ad-hoc targets with the credentials to try (by name, in order)."""
+class ScanSerializer(CredentialsInOrderMixin, serializers.Serializer):
+    """A rule to run now (by name or id), or ad-hoc targets with the credentials to try (by name or id, in order)."""
 
-    rule = serializers.PrimaryKeyRelatedField(queryset=DiscoveryRule.objects.all(), required=False)
+    rule = NameOrIdRelatedField(queryset=DiscoveryRule.objects.all(), required=False)
     targets = serializers.CharField(required=False, allow_blank=True)
     exclusions = serializers.CharField(required=False, allow_blank=True, default="")
-    credentials = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-
-    def validate_credentials(self, names: list[str]) -> list[SNMPCredential]:
-        return credentials_named(names)
+    credentials = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), many=True, required=False, default=list)
 
     def validate(self, attrs: dict) -> dict:
         rule = attrs.get("rule")

@@ -7,6 +7,7 @@ from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 from discovery import inventory, scanner, tasks
 from discovery.api.serializers import (
     AddDevicesSerializer, DiscoveryResultSerializer, DiscoveryRuleSerializer, DiscoveryRunSerializer, ScanSerializer)
+from discovery.filtersets import DiscoveryResultFilterSet, DiscoveryRunFilterSet
 from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun
 
 
@@ -24,7 +25,7 @@ class DiscoveryRunViewSet(ReadOnlyModelViewSet):
     queryset = DiscoveryRun.objects.select_related("rule")
     serializer_class = DiscoveryRunSerializer
     permission_classes = [DjangoModelPermissions]
-    filterset_fields = ["rule", "state"]
+    filterset_class = DiscoveryRunFilterSet
 
 
 class DiscoveryResultViewSet(ReadOnlyModelViewSet):
@@ -33,7 +34,7 @@ class DiscoveryResultViewSet(ReadOnlyModelViewSet):
     queryset = DiscoveryResult.objects.select_related("credential", "matched_device")
     serializer_class = DiscoveryResultSerializer
     permission_classes = [DjangoModelPermissions]
-    filterset_fields = ["run", "snmp_reachable", "device_type", "vendor", "added_to_monitoring", "matched_device"]
+    filterset_class = DiscoveryResultFilterSet
     search_fields = ["ip", "hostname", "sys_name", "sys_descr"]
 
 
@@ -55,8 +56,8 @@ class CanAddDevices(_Needs):
 
 
 class ScanView(APIView):
-    """POST a rule id, or targets (+ exclusions) and credential names: the run is queued and its id returned at
-    once; the scan runs on a worker (follow it at runs/{id})."""
+    """POST a rule, or targets (+ exclusions) and credentials, each by name or id: the run is queued and its id
+    returned at once; the scan runs on a worker (follow it at runs/{id})."""
 
     permission_classes = [CanScan]
     serializer_class = ScanSerializer

@@ -53,3 +53,21 @@ def test_scan_now_queues_a_run_and_add_to_monitoring_adds_each_host_once(admin_c
     assert admin_client.get(f"/admin/discovery/discoveryrun/{run.pk}/change/").status_code == 200
     assert '<progress value="100" max="100"></progress> 100%' in admin_client.get(
         "/admin/discovery/discoveryrun/").content.decode()
+
+
+@pytest.mark.parametrize("network, error", [
+    ("10.0.0.0/33", "'10.0.0.0/33' is not a network"),
+    ("bad net", "is not an address"),
+    ("10.0.0.1-10.0.0.5", "not a range"),
+])
+def test_a_bad_allowed_network_is_refused_with_one_error(admin_client, network, error):
+    page = admin_client.post("/admin/discovery/allowednetwork/add/", {"network": network})
+    errors = page.context["adminform"].form.errors["network"]
+    assert len(errors) == 1 and error in errors[0], errors
+    assert not AllowedNetwork.objects.exists()
+
+
+def test_a_rule_shows_each_error_of_its_targets_once(admin_client):
+    page = admin_client.post(f"{RULES}add/", rule_form(targets="10.0.0.0/33", exclusions="bad net"))
+    errors = page.context["adminform"].form.errors
+    assert len(errors["targets"]) == 1 and len(errors["exclusions"]) == 1, errors

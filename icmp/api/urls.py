@@ -1,10 +1,10 @@
-from django.urls import path
+from django.urls import re_path
 
 from icmp.api import views
 
 app_name = "icmp-api"
 
 urlpatterns = [
-    path("status", views.ICMPStatusView.as_view(), name="status"),
-    path("history/<int:device_id>", views.ICMPHistoryView.as_view(), name="history"),
+    re_path(r"^status/?$", views.ICMPStatusView.as_view(), name="status"),
+    re_path(r"^history/(?P<device_id>\d+)/?$", views.ICMPHistoryView.as_view(), name="history"),
 ]

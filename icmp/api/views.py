@@ -31,10 +31,11 @@ class ICMPHistoryView(APIView):
     """A device's ping series from VictoriaMetrics, plus its availability over the range."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")],
+        parameters=[OpenApiParameter("device_id", int, OpenApiParameter.PATH),
+                    OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")],
         responses=OpenApiTypes.OBJECT,
     )
-    def get(self, request: Request, device_id: int) -> Response:
+    def get(self, request: Request, device_id: str) -> Response:
         device = get_object_or_404(Device, pk=device_id)
         window = request.query_params.get("range", "1h")
         try:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -32,3 +34,10 @@ def test_it_refuses_an_unknown_target():
 def test_it_refuses_a_bad_count():
     with pytest.raises(CommandError, match="--count must be >= 1"):
         call_command("ping", "127.0.0.2", "--count", "0")
+
+
+def test_it_prints_rtt_to_the_hundredth_of_a_millisecond(capsys):
+    call_command("ping", "127.0.0.2", "--count", "2")
+    out = capsys.readouterr().out
+    times = re.search(r"rtt min/avg/max (\S+)/(\S+)/(\S+) ms, jitter (\S+) ms", out).groups()
+    assert all(re.fullmatch(r"\d+(\.\d{1,2})?", value) for value in times), out

@@ -5,7 +5,7 @@ from devices.models import Device
 from devices.validators import normalize_address
 from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
-from wardsite.api import ModelValidationMixin
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
 class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -36,6 +36,8 @@ class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer
 class MonitoringItemSerializer(ModelValidationMixin, serializers.ModelSerializer):
     """Changes to a template-made item's interval, enabled flag or units become overrides the template keeps."""
 
+    device = NameOrIdRelatedField(queryset=Device.objects.all())
+
     class Meta:
         model = MonitoringItem
         fields = ["id", "device", "name", "metric", "labels", "oid", "interval_seconds", "value_type", "units",
@@ -50,6 +52,8 @@ class MonitoringItemSerializer(ModelValidationMixin, serializers.ModelSerializer
 
 
 class InterfaceSerializer(serializers.ModelSerializer):
+    device = NameOrIdRelatedField(read_only=True)
+
     class Meta:
         model = Interface
         fields = [
@@ -62,10 +66,9 @@ class InterfaceSerializer(serializers.ModelSerializer):
 class SNMPTestSerializer(serializers.Serializer):
     """Test a device's SNMP settings, or an address with a stored credential."""
 
-    device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.select_related("snmp_credential"),
-                                                required=False)
+    device = NameOrIdRelatedField(queryset=Device.objects.select_related("snmp_credential"), required=False)
     address = serializers.CharField(required=False, help_text="IPv4/IPv6 address or DNS name (with credential).")
-    credential = serializers.PrimaryKeyRelatedField(queryset=SNMPCredential.objects.all(), required=False)
+    credential = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), required=False)
     port = serializers.IntegerField(required=False, default=161, min_value=1, max_value=65535)
 
     def validate_address(self, value: str) -> str:
@@ -87,4 +90,4 @@ class SNMPTestSerializer(serializers.Serializer):
 
 
 class SNMPPollSerializer(serializers.Serializer):
-    device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.select_related("snmp_credential"))
+    device = NameOrIdRelatedField(queryset=Device.objects.select_related("snmp_credential"))

@@ -13,6 +13,7 @@ from snmp.api.serializers import (
     InterfaceSerializer, MonitoringItemSerializer, SNMPCredentialSerializer, SNMPPollSerializer, SNMPTestSerializer,
 )
 from snmp.client import SNMPAuthError, SNMPError, SNMPProtocolError, SNMPTimeout, Target
+from snmp.filtersets import InterfaceFilterSet, MonitoringItemFilterSet
 from snmp.models import Interface, MonitoringItem, SNMPCredential
 
 
@@ -28,17 +29,17 @@ class MonitoringItemViewSet(ModelViewSet):
     queryset = MonitoringItem.objects.select_related("device")
     serializer_class = MonitoringItemSerializer
     permission_classes = [DjangoModelPermissions]
-    filterset_fields = ["device", "enabled", "value_type"]
+    filterset_class = MonitoringItemFilterSet
     search_fields = ["name", "oid"]
 
 
 class InterfaceViewSet(ListModelMixin, RetrieveModelMixin, UpdateModelMixin, GenericViewSet):
     """Interfaces come from SNMP discovery; only `enabled` can be changed."""
 
-    queryset = Interface.objects.all()
+    queryset = Interface.objects.select_related("device")
     serializer_class = InterfaceSerializer
     permission_classes = [DjangoModelPermissions]
-    filterset_fields = ["device", "enabled", "oper_status", "admin_status"]
+    filterset_class = InterfaceFilterSet
     search_fields = ["name", "descr", "alias"]
 
 
@@ -90,14 +91,15 @@ class SNMPPollView(APIView):
     def post(self, request: Request) -> Response:
         body = SNMPPollSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        device = body.validated_data["device"]
         try:
-            result = services.poll_device(body.validated_data["device"])
+            result = services.poll_device(device)
         except services.SNMPConfigError as exc:
             raise ValidationError({"device": [str(exc)]}) from None
         if result.error:
-            return Response({"ok": False, "device": result.device_id, "error": result.error}, status=502)
+            return Response({"ok": False, "device": device.name, "error": result.error}, status=502)
         return Response({
-            "ok": True, "device": result.device_id, "uptime_seconds": result.uptime_seconds,
+            "ok": True, "device": device.name, "uptime_seconds": result.uptime_seconds,
             "items": {name: {"value": item.value, "error": item.error} for name, item in result.items.items()},
             "interfaces": result.interfaces, "samples_written": result.samples_written,
         })

@@ -43,6 +43,26 @@ def test_snmp_walk_by_device_id_matches_snmpbulkwalk(snmpd, device):
     assert names == [line.split(": ", 1)[1].strip('"') for line in expected.splitlines()]
 
 
+def test_snmp_get_takes_mib_names_as_snmpget_does(snmpd, device):
+    out = run("snmp_get", "agent", "sysName.0", "sysDescr.0", "ifDescr.1")
+    lines = out.splitlines()
+    assert lines[0] == f"{SYS_NAME} = OCTETS: {snmpd.sys_name}"
+    assert lines[1].startswith("1.3.6.1.2.1.1.1.0 = OCTETS: ")
+    assert lines[2] == "1.3.6.1.2.1.2.2.1.2.1 = OCTETS: lo"
+
+
+@pytest.mark.parametrize("name, subtree", [
+    ("ifDescr", "1.3.6.1.2.1.2.2.1.2"), ("ifHCInOctets", "1.3.6.1.2.1.31.1.1.1.6"), ("system", "1.3.6.1.2.1.1"),
+])
+def test_snmp_walk_takes_mib_and_subtree_names(snmpd, device, name, subtree):
+    def oids(out: str) -> list[str]:  # the values may move between two walks (sysUpTime)
+        return [line.split(" = ", 1)[0] for line in out.splitlines()]
+
+    by_name = oids(run("snmp_walk", "agent", name))
+    assert by_name == oids(run("snmp_walk", "agent", subtree))
+    assert by_name and all(oid.startswith(subtree + ".") for oid in by_name)
+
+
 def test_snmp_poll_prints_items_and_interfaces(snmpd, device, victoria_url, snmp_counter_state):
     MonitoringItem.objects.create(device=device, name="sys_name", oid=SYS_NAME, value_type="string")
     out = run("snmp_poll", "agent")
@@ -53,6 +73,9 @@ def test_snmp_poll_prints_items_and_interfaces(snmpd, device, victoria_url, snmp
 @pytest.mark.parametrize("args, message", [
     (("snmp_get", "nosuchdevice", SYS_NAME), "no device named or numbered 'nosuchdevice'"),
     (("snmp_get", "agent", "1.3.6.x"), "1.3.6.x"),
+    (("snmp_get", "agent", "sysDescrr.0"), "unknown OID name 'sysDescrr'; did you mean sysDescr"),
+    (("snmp_get", "agent", "sysDescr.x"), "arc 9"),
+    (("snmp_walk", "agent", "nosuchtable"), "unknown OID name 'nosuchtable'"),
     (("snmp_walk", "agent", "1.3.6.1", "--max-repetitions", "0"), "--max-repetitions must be at least 1"),
     (("snmp_poll", "plain"), "no SNMP credential"),
 ])

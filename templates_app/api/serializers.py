@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from devices.models import Device
 from templates_app.models import MonitoringTemplate, TemplateAssignment, TemplateItem, TemplateTrigger
+from wardsite.api import NameOrIdRelatedField
 
 
 class TemplateItemSerializer(serializers.ModelSerializer):
@@ -30,8 +31,8 @@ class MonitoringTemplateSerializer(serializers.ModelSerializer):
                   "devices"]
         read_only_fields = fields
 
-    def get_devices(self, obj: MonitoringTemplate) -> list[int]:
-        return [a.device_id for a in obj.assignments.all()]
+    def get_devices(self, obj: MonitoringTemplate) -> list[str]:
+        return [a.device.name for a in obj.assignments.all()]
 
 
 class ImportSerializer(serializers.Serializer):
@@ -46,7 +47,8 @@ class ImportSerializer(serializers.Serializer):
 
 
 class DevicesSerializer(serializers.Serializer):
-    devices = serializers.PrimaryKeyRelatedField(queryset=Device.objects.all(), many=True, allow_empty=False)
+    devices = NameOrIdRelatedField(queryset=Device.objects.all(), many=True, allow_empty=False,
+                                   help_text="Devices by name or id.")
     remove_items = serializers.BooleanField(default=False, help_text="unlink: remove the items (else keep them).")
 
 

@@ -33,7 +33,7 @@ def _report(report: applier.ApplyReport) -> dict:
 class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModelMixin, GenericViewSet):
     """The template library. Templates are written as documents (`import`) and read back as them (`export`)."""
 
-    queryset = MonitoringTemplate.objects.prefetch_related("items", "triggers", "assignments")
+    queryset = MonitoringTemplate.objects.prefetch_related("items", "triggers", "assignments__device")
     serializer_class = MonitoringTemplateSerializer
     permission_classes = [DjangoModelPermissions]
     filterset_fields = ["origin", "vendor"]
@@ -84,7 +84,7 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
         body = DevicesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         template, remove = self.get_object(), body.validated_data["remove_items"]
-        return Response({device.pk: applier.unlink(template, device, remove_items=remove)
+        return Response({device.name: applier.unlink(template, device, remove_items=remove)
                          for device in body.validated_data["devices"]})
 
 

@@ -63,7 +63,7 @@ def test_apply_auto_template_and_unlink(api, linux):
     assert again["template"] == "lab-linux" and again["created"] == 0 and again["updated"] == 0
     removed = api.post(f"/api/v1/templates/{pk}/unlink", {"devices": [linux.pk], "remove_items": True},
                        format="json").json()
-    assert removed[str(linux.pk)] == reports[0]["created"]
+    assert removed == {"linux": reports[0]["created"]}
     assert not MonitoringItem.objects.filter(device=linux).exists()
 
 

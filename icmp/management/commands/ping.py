@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from devices.models import Device
 from devices.validators import normalize_address
 from icmp.pinger import PingerError, ping_many
+from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS, readable
 
 
 class Command(BaseCommand):
@@ -28,10 +29,11 @@ class Command(BaseCommand):
             result = results[address]
             shown = target if target == address else f"{target} ({address})"
             if result.is_alive:
+                rtt = "/".join(readable(ms, RTT_DECIMALS) for ms in (result.min_ms, result.avg_ms, result.max_ms))
                 self.stdout.write(
-                    f"{shown}: {result.received}/{result.sent} received, loss {result.loss_percent:.0f}%, "
-                    f"rtt min/avg/max {result.min_ms:.3f}/{result.avg_ms:.3f}/{result.max_ms:.3f} ms, "
-                    f"jitter {result.jitter_ms:.3f} ms"
+                    f"{shown}: {result.received}/{result.sent} received, "
+                    f"loss {readable(result.loss_percent, LOSS_DECIMALS)}%, rtt min/avg/max {rtt} ms, "
+                    f"jitter {readable(result.jitter_ms, RTT_DECIMALS)} ms"
                 )
             else:
                 unreachable += 1

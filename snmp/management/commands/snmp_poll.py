@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from snmp.management.commands._device import BAD_INPUT, device_and_target
 from snmp.services import SNMPConfigError, poll_device
+from wardsite.numbers import readable
 
 
 class Command(BaseCommand):
@@ -24,6 +25,6 @@ class Command(BaseCommand):
         for name, item in sorted(result.items.items()):
             self.stdout.write(f"{name} = {item.value}" + (f"  ({item.error})" if item.error else ""))
         for name, series in result.interfaces.items():
-            values = ", ".join(f"{key}={value:g}" for key, value in series.items() if key != "ifIndex")
+            values = ", ".join(f"{key}={readable(value)}" for key, value in series.items() if key != "ifIndex")
             self.stdout.write(f"{name} [{series['ifIndex']}]: {values}")
         self.stdout.write(f"{len(result.interfaces)} interfaces, {result.samples_written} samples written")

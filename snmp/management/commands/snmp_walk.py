@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from snmp.client import SNMPError, walk_sync
 from snmp.management.commands._device import BAD_INPUT, device_and_target, format_varbind
-from snmp.oids import parse_oid
+from snmp.oids import UnknownObjectName, numeric_oid
 
 
 class Command(BaseCommand):
@@ -10,13 +10,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("device", help="device name or id")
-        parser.add_argument("oid", help="numeric OID of the subtree, e.g. 1.3.6.1.2.1.2.2.1.2")
+        parser.add_argument("oid", help="the subtree: a numeric OID or a MIB name, e.g. 1.3.6.1.2.1.2.2.1.2, ifDescr, "
+                                        "ifHCInOctets, system, ifXTable")
         parser.add_argument("--max-repetitions", type=int, default=25, help="GETBULK max-repetitions (default 25)")
 
     def handle(self, *args, device: str, oid: str, max_repetitions: int, **options) -> None:
         try:
-            parse_oid(oid)
-        except ValueError as exc:
+            oid = numeric_oid(oid, subtree=True)
+        except (ValueError, UnknownObjectName) as exc:
             raise CommandError(str(exc), returncode=BAD_INPUT) from None
         if max_repetitions < 1:
             raise CommandError("--max-repetitions must be at least 1", returncode=BAD_INPUT)
