@@ -77,9 +77,8 @@ SEVERITY_COLOURS = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = ("subject", "rule", "coloured_severity", "status", rounded_column("value", "value"), "triggered_at",
-                    "suppressed_by", "acknowledged_by", "resolved_at")
-    list_filter = ("status", "severity", "rule", ("acknowledged_at", admin.EmptyFieldListFilter),
-                   ("suppressed_by", admin.EmptyFieldListFilter))
+                    "suppression_detail", "acknowledged_by", "resolved_at")
+    list_filter = ("status", "severity", "suppression", "rule", ("acknowledged_at", admin.EmptyFieldListFilter))
     search_fields = ("rule__name", "device__name", "labels")
     list_select_related = ("rule", "device", "acknowledged_by")
     date_hierarchy = "pending_since"

@@ -10,9 +10,11 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from alerts.notifications import load_channels
         from devices.signals import state_changed
         from templates_app.models import TemplateTrigger
 
+        load_channels()
         post_save.connect(_trigger_saved, sender=TemplateTrigger, dispatch_uid="alerts.trigger_rule")
         post_migrate.connect(_every_trigger_has_a_rule, sender=self, dispatch_uid="alerts.trigger_rules")
         post_migrate.connect(_builtin_rules, sender=self, dispatch_uid="alerts.builtin_rules")

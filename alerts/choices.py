@@ -1,25 +1,6 @@
+"""Choices of the alerts app. Severities are templates_app's (templates_app.choices.Severity); channel kinds are
+the channels registered in alerts.notifications."""
 from django.db import models
-
-
-class Severity(models.TextChoices):
-    """How bad an alert is, most severe first (templates' triggers and alert rules share it)."""
-
-    CRITICAL = "critical", "Critical"
-    HIGH = "high", "High"
-    MEDIUM = "medium", "Medium"
-    LOW = "low", "Low"
-    INFO = "info", "Info"
-
-
-class ChannelKind(models.TextChoices):
-    """How a notification channel delivers."""
-
-    EMAIL = "email", "Email (SMTP)"
-    SLACK = "slack", "Slack"
-    TEAMS = "teams", "Microsoft Teams"
-    DISCORD = "discord", "Discord"
-    WEBHOOK = "webhook", "Webhook (JSON)"
-    SMS = "sms", "SMS (Twilio-style API)"
 
 
 class AlertStatus(models.TextChoices):
@@ -51,3 +32,14 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     RETRYING = "retrying", "Failed, will retry"
     FAILED = "failed", "Failed"
+
+
+class Suppression(models.TextChoices):
+    """Why nobody is told that an alert fires (blank: people are told); the alert's suppression_detail names whom."""
+
+    MAINTENANCE = "maintenance", "Maintenance window"
+    DEVICE_DOWN = "device_down", "Device down"
+    PARENT_DOWN = "parent_down", "A device it depends on is down"
+    RECOVERING = "recovering", "Device just back up"
+    PARENT_RECOVERING = "parent_recovering", "A device it depends on just came back"
+    FLAPPING = "flapping", "Flapping"

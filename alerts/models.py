@@ -11,10 +11,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import AlertStatus, ChannelKind, DeliveryEvent, DeliveryStatus, Severity
-from alerts.expressions import ExpressionError, held_for, metrics, parse
-from alerts.notifications import settings_problems
+from alerts.choices import AlertStatus, DeliveryEvent, DeliveryStatus, Suppression
+from alerts.notifications import channel_kinds, settings_problems
+from alerts.series import unknown_metrics
 from devices.models import Device
+from templates_app.choices import Severity
+from wardsite.expressions import ExpressionError, held_for, metrics, parse
 from wardsite.secrets import SecretField
 
 MAX_MINUTES = 7 * 1440
@@ -26,7 +28,7 @@ class NotificationChannel(models.Model):
     """A destination for notifications: an email list, a chat or generic webhook, or an SMS provider."""
 
     name = models.CharField(max_length=100, unique=True, help_text="What rules call it by, e.g. 'noc-email'.")
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    kind = models.CharField(max_length=10, choices=channel_kinds)  # the registered channels
     enabled = models.BooleanField(default=True, help_text="A disabled channel is skipped.")
     settings = models.JSONField(default=dict, blank=True,
                                 help_text="The kind's settings, e.g. {\"url\": \"https://...\"} for chats and "
@@ -42,10 +44,9 @@ class NotificationChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def clean(self) -> None:
-        if self.kind in ChannelKind.values:
-            problems = settings_problems(self.kind, self.settings)
-            if problems:
-                raise ValidationError({"settings": problems})
+        problems = settings_problems(self.kind, self.settings)
+        if problems:
+            raise ValidationError({"settings": problems})
 
 
 class AlertRule(models.Model):
@@ -110,8 +111,6 @@ class AlertRule(models.Model):
 def _expression_errors(obj: models.Model, fields: tuple[str, ...]) -> dict[str, str]:
     """Blank is fine here (required fields say so themselves); else it must parse and name series that exist.
     A recovery expression has no `for`."""
-    from alerts.services import unknown_metrics  # reads snmp and templates_app, which import alerts.choices
-
     errors: dict[str, str] = {}
     for field in fields:
         text = getattr(obj, field)
@@ -180,8 +179,11 @@ class Alert(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True,
                                        help_text="When the rule's channels were last told it fires (for repeats).")
     escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the escalation channels were told.")
-    suppressed_by = models.CharField(max_length=300, blank=True,
-                                     help_text="Why nobody is told: the device, or one it depends on, is down.")
+    suppression = models.CharField(max_length=20, choices=Suppression.choices, blank=True,
+                                   help_text="Why nobody is told it fires; blank: people are told.")
+    suppression_detail = models.CharField(max_length=300, blank=True,
+                                          help_text="The suppression in words, e.g. 'core-1 is down (edge-1 depends "
+                                                    "on it)'.")
 
     class Meta:
         ordering = ["-pending_since"]

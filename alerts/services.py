@@ -1,4 +1,4 @@
-"""Alert rules checked against the series that exist; acknowledging, resolving and notifying."""
+"""The shipped rules and the rules of template triggers; acknowledging, resolving and notifying."""
 from __future__ import annotations
 
 import logging
@@ -7,33 +7,16 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.choices import AlertStatus, DeliveryEvent, Severity
+from alerts.choices import AlertStatus, DeliveryEvent
 from alerts.engine import Event
 from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
 from alerts.notifications import delivery
 from alerts.notifications.message import Message
 from devices.services import STATE_METRIC
-from icmp.services import HISTORY_METRICS
-from snmp.choices import ValueType
-from snmp.metrics import series_names
-from snmp.models import MonitoringItem
-from templates_app.models import TemplateItem, TemplateTrigger
+from templates_app.choices import Severity
+from templates_app.models import TemplateTrigger
 
 logger = logging.getLogger(__name__)
-
-
-def known_metrics() -> frozenset[str]:
-    """Every series name a rule may use: the device state, the pollers' own, and those of items and template items.
-
-    A counter item is stored as `<metric>_total` (the raw counter) and `<metric>` (its rate per second).
-    """
-    names = {STATE_METRIC, *series_names(), *HISTORY_METRICS}
-    for metric, value_type in [*MonitoringItem.objects.values_list("metric", "value_type").distinct(),
-                               *TemplateItem.objects.values_list("key", "value_type").distinct()]:
-        names.add(metric)
-        if value_type == ValueType.COUNTER:
-            names.add(f"{metric}_total")
-    return frozenset(names)
 
 
 BUILTIN_RULES = {
@@ -52,11 +35,6 @@ def ensure_builtin_rules() -> None:
             taken = AlertRule.objects.filter(name=fields["name"]).exists()  # an operator's rule of that name
             AlertRule.objects.create(builtin=key, **{**fields, "name": f"{fields['name']} (built-in)" if taken
                                                      else fields["name"]})
-
-
-def unknown_metrics(names: set[str]) -> list[str]:
-    """The names no poller, item or template item writes, sorted."""
-    return sorted(names - known_metrics())
 
 
 def acknowledge(alerts: QuerySet[Alert], user: User, comment: str = "") -> int:

@@ -84,9 +84,9 @@ def cycles() -> tuple[list[float], list[float], int]:
             raise SystemExit(f"{len(errors)} rules failed, e.g. {errors[0]}")
         includers, maintenance = engine.template_includers(), engine.Maintenance.at(at)
         queries = {q for rule in AlertRule.objects.filter(enabled=True)
-                   for q in engine._plan(rule, includers, maintenance).queries()}
+                   for q in engine.plan_rule(rule, includers, maintenance).queries()}
         began = time.perf_counter()
-        engine._ask(queries, at)
+        engine.ask(queries, at)
         floor.append(time.perf_counter() - began)
         print(f"  cycle {n + 1}: {seconds[-1]:.2f} s, its {len(queries)} queries alone {floor[-1]:.2f} s, "
               f"{Alert.objects.exclude(status='resolved').count()} alerts open", flush=True)

@@ -40,6 +40,29 @@ def set_state(device_id: int, new: DeviceState | str, *, reason: str = "", at: d
     return True
 
 
+def decide_state(current: str, *, answered: bool | None, failures: int, down_after: int) -> DeviceState | None:
+    """The one up/down policy of the collectors: the state a check moves a device to, or None to leave it.
+
+    Up on the first answer; down once `failures` checks in a row have failed and reached `down_after`. A check
+    with `answered` None says nothing about reachability (an SNMP agent that refused our credentials answered).
+    """
+    if answered:
+        return DeviceState.UP if current != DeviceState.UP else None
+    if answered is False and failures >= down_after and current != DeviceState.DOWN:
+        return DeviceState.DOWN
+    return None
+
+
+def record_check(device: Device, *, answered: bool | None, failures: int, down_after: int, reason: str,
+                 at: datetime | None = None) -> str:
+    """Apply `decide_state` after a collector's check of `device` (set_state records a change); its state now."""
+    new = decide_state(device.state, answered=answered, failures=failures, down_after=down_after)
+    if new is None:
+        return device.state
+    set_state(device.pk, new, reason=reason[:255], at=at)
+    return new
+
+
 def state_samples(states: Iterable[tuple[Device, str]], at: datetime) -> list[Sample]:
     """The `device_up` samples of (device, state) pairs; a device whose state is unknown has none."""
     ts = int(at.timestamp() * 1000)

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from devices import services as device_services
 from devices.models import Device, DeviceAddress
-from discovery.models import AutoAdd, DeviceIdentity, DiscoveryResult, DiscoveryRule
+from discovery.choices import AutoAdd
+from discovery.models import DeviceIdentity, DiscoveryResult, DiscoveryRule
 from snmp.client import SNMPError
-from snmp.models import SNMPStatus
-from snmp.services import SNMPConfigError
+from snmp.services import SNMPConfigError, record_system
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def add_device(result: DiscoveryResult, rule: DiscoveryRule | None, *, apply_tem
             snmp_enabled=result.credential_id is not None, snmp_credential_id=result.credential_id,
             description=f"Added by discovery run {result.run_id}.")
         if result.snmp_reachable:
-            SNMPStatus.objects.create(device=device, sys_descr=result.sys_descr,
-                                      sys_object_id=result.sys_object_id[:255], sys_name=result.sys_name[:255])
+            record_system(device, {"sys_descr": result.sys_descr, "sys_object_id": result.sys_object_id,
+                                   "sys_name": result.sys_name})
         remember(device, result)
         DiscoveryResult.objects.filter(pk=result.pk).update(matched_device=device, added_to_monitoring=True)
     if apply_template and result.snmp_reachable:

@@ -10,19 +10,7 @@ from django.db.models import Q
 
 from devices.choices import DeviceType
 from discovery import targets as target_lists
-
-
-class AutoAdd(models.TextChoices):
-    OFF = "off", "Off: only list what was found"
-    ADD = "add", "Add new devices"
-    ADD_AND_APPLY = "add_apply", "Add new devices and apply the auto-selected template"
-
-
-class RunState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    FINISHED = "finished", "Finished"
-    FAILED = "failed", "Failed"
+from discovery.choices import AutoAdd, RunState
 
 
 def _validate_targets(value: str) -> None:

@@ -1,6 +1,6 @@
 """The probe stage of discovery: what answers at an alive host, by SNMP (credentials tried in order) and TCP connect.
 
-SNMP goes through the one client (snmp/client.py). Whether a credential answers is asked once, without retries,
+SNMP goes through the one client (snmp/client/). Whether a credential answers is asked once, without retries,
 so that a list of wrong communities costs one timeout each; the rest is read with the credential's own timeout and
 retries. Beyond the system group every read is optional: a table the agent lacks, or refuses, is simply empty.
 """

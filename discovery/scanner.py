@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from devices.reverse_dns import ptr_name
 from discovery import classifier, inventory, targets
-from discovery.models import AutoAdd, DiscoveryResult, DiscoveryRule, DiscoveryRun, RunState, parse_ports
+from discovery.choices import AutoAdd, RunState
+from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun, parse_ports
 from discovery.probe import HostProbe, probe_many
 from icmp.pinger import sweep as ping_sweep
 from snmp import client as snmp_client

@@ -1,8 +1,19 @@
-from django.contrib import admin
+"""ICMP in the admin: ping settings and results, and what ICMP adds to the device and group pages."""
+from __future__ import annotations
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from devices.admin_extensions import device_page, group_page
+from devices.models import Device
+from icmp import services
 from icmp.models import PingSettings, PingStatus
 from wardsite.admin_display import rounded_column
-from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS
+from wardsite.numbers import AVAILABILITY_DECIMALS, LOSS_DECIMALS, RTT_DECIMALS, readable
+from wardsite.victoria import VictoriaError
+
+PING_NOW_LIMIT = 1000
 
 
 @admin.register(PingSettings)
@@ -32,3 +43,71 @@ class PingStatusAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- on the device and group pages (devices.admin_extensions) ---
+
+class PingSettingsInline(admin.StackedInline):
+    model = PingSettings
+    fk_name = "device"
+    extra = 0
+    max_num = 1
+    verbose_name = "ping settings (overrides group and global defaults)"
+
+
+class GroupPingSettingsInline(PingSettingsInline):
+    fk_name = "group"
+    verbose_name = "ping settings for the group's devices"
+
+
+@admin.display(description="RTT ms", ordering="ping_status__rtt_avg_ms")
+def rtt(obj: Device) -> str:
+    status = getattr(obj, "ping_status", None)
+    return "—" if status is None or status.rtt_avg_ms is None else readable(status.rtt_avg_ms, RTT_DECIMALS)
+
+
+@admin.display(description="Loss %", ordering="ping_status__packet_loss")
+def loss(obj: Device) -> str:
+    status = getattr(obj, "ping_status", None)
+    return "—" if status is None or status.packet_loss is None else readable(status.packet_loss, LOSS_DECIMALS)
+
+
+@admin.display(description="Avail. 24h")
+def availability_24h(obj: Device) -> str:
+    value = getattr(obj, "availability", None)
+    return "—" if value is None else f"{readable(value, AVAILABILITY_DECIMALS)} %"
+
+
+def load_availability(modeladmin: admin.ModelAdmin, request: HttpRequest, devices: list[Device]) -> None:
+    """Each device's 24 h availability from VictoriaMetrics, in one query for the page."""
+    try:
+        availability = services.availability([d.pk for d in devices])
+    except VictoriaError as exc:
+        modeladmin.message_user(request, f"Availability unavailable: {exc}", messages.WARNING)
+        availability = {}
+    for device in devices:
+        device.availability = availability.get(device.pk)
+
+
+@admin.action(description="Ping now", permissions=["change"])
+def ping_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    ids = list(queryset.values_list("pk", flat=True)[: PING_NOW_LIMIT + 1])
+    if len(ids) > PING_NOW_LIMIT:
+        modeladmin.message_user(request, f"Select at most {PING_NOW_LIMIT} devices to ping at once.", messages.ERROR)
+        return
+    names = dict(queryset.values_list("pk", "name"))
+    for outcome in services.run_cycle(ids):
+        result = outcome.result
+        level = messages.SUCCESS if result.is_alive else messages.WARNING
+        rtt_text = f"rtt {readable(result.avg_ms, RTT_DECIMALS)} ms, " if result.is_alive else ""
+        loss_text = readable(result.loss_percent, LOSS_DECIMALS)
+        detail = f" ({result.error})" if result.error else ""
+        modeladmin.message_user(request, f"{names[outcome.device_id]}: {rtt_text}loss {loss_text} %, {outcome.state}"
+                                         f"{detail}", level)
+
+
+device_page.add_inlines(PingSettingsInline, order=10)
+device_page.add_columns(rtt, loss, availability_24h, after="state_since", select_related=("ping_status",),
+                        loader=load_availability)
+device_page.add_actions(ping_now, order=10)
+group_page.add_inlines(GroupPingSettingsInline, order=10)

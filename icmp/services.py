@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,14 +16,11 @@ from devices.choices import DeviceState
 from devices.models import Device
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
-from wardsite.dispatch import claim_due as claim_due_rows
-from wardsite.dispatch import next_due, queue_batches
+from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
+from wardsite.durations import parse_duration
 from wardsite.victoria import Sample, get_client
 
 logger = logging.getLogger(__name__)
-
-_RANGE = re.compile(r"^(\d+)([smhdw])$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 _DEVICE_RELATED = ("ping_settings", "group__ping_settings")
 
@@ -38,31 +34,21 @@ def effective_settings(device: Device) -> EffectiveSettings:
     return EffectiveSettings.defaults()
 
 
-def _ensure_status_rows(now: datetime) -> None:
-    """Give newly monitored devices a status row, due at once."""
-    missing = Device.objects.filter(icmp_enabled=True, ping_status__isnull=True).values_list("pk", flat=True)
-    PingStatus.objects.bulk_create([PingStatus(device_id=pk, next_due_at=now) for pk in missing], ignore_conflicts=True)
-
-
-def claim_due(now: datetime | None = None, limit: int = 50_000) -> list[Device]:
-    """Claim the devices whose cycle is due and move their next due time on by their interval."""
+def due_batches(now: datetime | None = None) -> Batches:
+    """Claim the devices whose cycle is due, move their next due time on by their interval, and cut them into
+    (queue, device ids) batches of at most ICMP_BATCH_SIZE; empty in zabbix mode."""
+    if not device_services.standalone_enabled():
+        return []
     now = now or timezone.now()
-    _ensure_status_rows(now)
 
     def reschedule(status: PingStatus) -> None:
         interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
         status.next_due_at = next_due(status.next_due_at, interval, now)
 
     rows = PingStatus.objects.filter(device__icmp_enabled=True).select_related(
-        "device", "device__group", *(f"device__{r}" for r in _DEVICE_RELATED))
-    return [status.device for status in claim_due_rows(rows, now, reschedule, limit=limit)]
-
-
-def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
-    """(queue, device ids) batches of at most ICMP_BATCH_SIZE due devices; empty in zabbix mode."""
-    if not device_services.standalone_enabled():
-        return []
-    return queue_batches(claim_due(now), settings.ICMP_BATCH_SIZE)
+        *(f"device__{r}" for r in _DEVICE_RELATED))
+    return claim_batches(rows, Device.objects.filter(icmp_enabled=True), reschedule, now=now,
+                         size=settings.ICMP_BATCH_SIZE)
 
 
 @dataclass(frozen=True)
@@ -105,7 +91,7 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     )
     if not devices:
         return []
-    _ensure_status_rows(timezone.now())
+    ensure_status_rows(PingStatus, Device.objects.filter(pk__in=[d.pk for d in devices]), timezone.now())
     results = ping_devices(devices)
     now = timezone.now()
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
@@ -131,19 +117,13 @@ def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: P
     status.rtt_min_ms, status.rtt_avg_ms, status.rtt_max_ms = result.min_ms, result.avg_ms, result.max_ms
     status.jitter_ms, status.packet_loss = result.jitter_ms, result.loss_percent
     status.error = (result.error or "")[:255]
-    state = device.state
-    if result.is_alive:
-        status.consecutive_failures = 0
-        if state != DeviceState.UP and device_services.set_state(device.pk, DeviceState.UP, reason="replies to ping", at=now):
-            state = DeviceState.UP
-    else:
-        status.consecutive_failures += 1
-        if status.consecutive_failures >= eff.down_after and state != DeviceState.DOWN:
-            reason = f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else "")
-            if device_services.set_state(device.pk, DeviceState.DOWN, reason=reason, at=now):
-                state = DeviceState.DOWN
-        if state != DeviceState.DOWN:  # not confirmed yet: check again soon
-            status.next_due_at = min(status.next_due_at, now + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
+    status.consecutive_failures = 0 if result.is_alive else status.consecutive_failures + 1
+    reason = "replies to ping" if result.is_alive else (
+        f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else ""))
+    state = device_services.record_check(device, answered=result.is_alive, failures=status.consecutive_failures,
+                                         down_after=eff.down_after, reason=reason, at=now)
+    if not result.is_alive and state != DeviceState.DOWN:  # not confirmed yet: check again soon
+        status.next_due_at = min(status.next_due_at, now + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
     return CycleOutcome(device.pk, result, state)
 
 
@@ -161,19 +141,11 @@ def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettin
             yield Sample("ping_jitter_ms", labels, result.jitter_ms, ts)
 
 
-def parse_range(value: str) -> int:
-    """'90s', '15m', '1h', '7d', '2w' -> seconds; ValueError with the accepted forms otherwise."""
-    match = _RANGE.match((value or "").strip())
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{value!r} is not a range like 15m, 1h, 7d (units s, m, h, d, w)")
-    return int(match.group(1)) * _SECONDS[match.group(2)]
-
-
 def availability(device_ids: Sequence[int], window: str = "24h") -> dict[int, float]:
     """Percent of ping cycles answered over `window`, per device, computed by VictoriaMetrics."""
     if not device_ids:
         return {}
-    parse_range(window)
+    parse_duration(window)
     selector = "|".join(str(pk) for pk in device_ids)
     rows = get_client().query(f'avg_over_time(ping_up{{device_id=~"{selector}"}}[{window}]) * 100')
     return {int(row["metric"]["device_id"]): float(row["value"][1]) for row in rows}
@@ -184,7 +156,7 @@ HISTORY_METRICS = ("ping_rtt_ms", "ping_rtt_min_ms", "ping_rtt_max_ms", "ping_ji
 
 def history(device_id: int, window: str = "1h", points: int = 300) -> dict[str, list[tuple[float, float]]]:
     """A device's ping series over `window` as {metric: [(unix time, value), ...]}."""
-    seconds = parse_range(window)
+    seconds = parse_duration(window)
     step = max(1, seconds // points)
     end = timezone.now().timestamp() + step  # VictoriaMetrics aligns `end` down to the step: keep the newest sample
     expr = f'{{__name__=~"{"|".join(HISTORY_METRICS)}", device_id="{device_id}"}}'

@@ -1,9 +1,24 @@
-from django import forms
-from django.contrib import admin
+"""SNMP in the admin: credentials, items, interfaces, and what SNMP adds to the device page."""
+from __future__ import annotations
 
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from devices.admin import STATE_COLOURS
+from devices.admin_extensions import device_page
+from devices.choices import DeviceState
+from devices.models import Device
 from snmp import services
-from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
+from snmp.client import SNMPError
+from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
+from wardsite.admin_inlines import CappedTabularInline
 from wardsite.forms import WriteOnlySecretsForm
+
+SNMP_NOW_LIMIT = 50  # test/poll run while the admin page waits
 
 
 class SNMPCredentialForm(WriteOnlySecretsForm):
@@ -35,6 +50,16 @@ def save_item_form(form: forms.ModelForm) -> None:
         services.record_overrides(item, {name: form.cleaned_data[name] for name in form.changed_data})
 
 
+def save_item_formset(formset: BaseInlineFormSet) -> None:
+    """Save the device page's items as save_item_form does, each changed one on its own."""
+    formset.save(commit=False)  # fills new/changed/deleted_objects, which the change message reads
+    for item in formset.deleted_objects:
+        item.delete()
+    for item_form in formset.forms:
+        if item_form.has_changed() and item_form not in formset.deleted_forms:
+            save_item_form(item_form)
+
+
 @admin.register(MonitoringItem)
 class MonitoringItemAdmin(admin.ModelAdmin):
     list_display = ("name", "device", "metric", "oid", "interval_seconds", "value_type", "enabled", "last_value",
@@ -63,3 +88,92 @@ class InterfaceAdmin(admin.ModelAdmin):
     search_fields = ("name", "descr", "alias", "device__name")
     list_editable = ("enabled",)
     readonly_fields = ("updated",)
+
+
+# --- on the device page (devices.admin_extensions) ---
+
+class SNMPStatusInline(admin.StackedInline):
+    model = SNMPStatus
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "SNMP status"
+    fields = readonly_fields = (
+        "reachable", "error", "checked_at", "next_due_at", "consecutive_failures", "sys_name", "sys_object_id",
+        "sys_descr", "uptime_seconds", "discovered_at",
+    )
+
+
+class MonitoringItemInline(CappedTabularInline):
+    model = MonitoringItem
+    extra = 0
+    fields = ("name", "oid", "interval_seconds", "value_type", "units", "enabled", "last_value", "last_error",
+              "last_polled_at")
+    readonly_fields = ("last_value", "last_error", "last_polled_at")
+
+
+class InterfaceInline(CappedTabularInline):
+    model = Interface
+    extra = 0
+    can_delete = False
+    fields = ("if_index", "name", "alias", "speed_bps", "admin_status", "oper_status", "enabled")
+    readonly_fields = ("if_index", "name", "alias", "speed_bps", "admin_status", "oper_status")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # interfaces come from SNMP discovery
+
+
+@admin.display(description="SNMP")
+def snmp(obj: Device) -> str:
+    status = getattr(obj, "snmp_status", None) if obj.snmp_enabled else None
+    if status is None or status.reachable is None:
+        return "–"
+    if status.reachable:
+        return format_html('<span style="color:{}">ok</span>', STATE_COLOURS[DeviceState.UP])
+    return format_html('<span style="color:{}" title="{}">unreachable</span>', STATE_COLOURS[DeviceState.DOWN],
+                       status.error)
+
+
+def snmp_selection(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> list[Device]:
+    """The chosen devices with their credentials, or none (and a message) beyond what a page may wait for."""
+    devices = list(queryset.select_related("snmp_credential")[: SNMP_NOW_LIMIT + 1])
+    if len(devices) > SNMP_NOW_LIMIT:
+        modeladmin.message_user(request, f"Select at most {SNMP_NOW_LIMIT} devices at once.", messages.ERROR)
+        return []
+    return devices
+
+
+@admin.action(description="Test SNMP (read the system group)", permissions=["change"])
+def test_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    for device in snmp_selection(modeladmin, request, queryset):
+        try:
+            facts = services.test_connection(services.target_for(device))
+        except (services.SNMPConfigError, SNMPError) as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+            continue
+        modeladmin.message_user(request, f"{device}: {facts['sys_name']} ({facts['sys_object_id']}), up "
+                                         f"{facts['uptime_seconds']} s: {facts['sys_descr'][:120]}", messages.SUCCESS)
+
+
+@admin.action(description="Poll SNMP now", permissions=["change"])
+def poll_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    pollable = []
+    for device in snmp_selection(modeladmin, request, queryset):
+        try:
+            services.check_pollable(device)
+            pollable.append(device.pk)
+        except services.SNMPConfigError as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+    for result in services.run_batch(pollable, force=True) if pollable else ():
+        if result.error:
+            modeladmin.message_user(request, result.error, messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{result.device}: {len(result.items)} items, {len(result.interfaces)} "
+                                             f"interfaces, {result.samples_written} samples written", messages.SUCCESS)
+
+
+device_page.add_inlines(SNMPStatusInline, order=20)
+device_page.add_inlines(MonitoringItemInline, InterfaceInline, order=40)  # after the templates that make items
+device_page.add_columns(snmp, after="flapping", select_related=("snmp_status",))
+device_page.add_actions(test_snmp, poll_snmp, order=20)
+device_page.add_formset_saver(MonitoringItem, save_item_formset)

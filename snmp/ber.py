@@ -55,6 +55,14 @@ class Header(NamedTuple):
 Varbind = tuple[bytes, Value]  # (name, value)
 
 
+class Body(NamedTuple):
+    """What a Response says: error-status, error-index and varbinds."""
+
+    error_status: int
+    error_index: int
+    var_binds: list[Varbind]
+
+
 # --- encoding -------------------------------------------------------------------------------------------------
 
 def encode_oid(arcs: Sequence[int]) -> bytes:
@@ -119,13 +127,13 @@ def decode_header(data: bytes) -> Header:
     return Header(version, community, request_id, offset, pdu_end)
 
 
-def decode_body(data: bytes, header: Header) -> tuple[int, int, list[Varbind]]:
+def decode_body(data: bytes, header: Header) -> Body:
     """Error-status, error-index and varbinds of the Response whose header is `header`."""
     try:
         error_status, offset = _read_integer(data, header.body, header.end, "error-status")
         error_index, offset = _read_integer(data, offset, header.end, "error-index")
         start, end = _open(data, offset, _SEQUENCE, header.end, "varbind list")
-        return error_status, error_index, _varbinds(data, start, end)
+        return Body(error_status, error_index, _varbinds(data, start, end))
     except IndexError:
         raise BERError(f"message truncated at {len(data)} bytes") from None
 

@@ -1,3 +1,4 @@
+"""The snmp app's choices, among them the one list of SNMP versions and USM protocol names (net-snmp spelling)."""
 from django.db import models
 
 
@@ -20,7 +21,11 @@ class AuthProtocol(models.TextChoices):
 
 
 class PrivProtocol(models.TextChoices):
-    """Spelled as net-snmp spells them (snmpget -x)."""
+    """Spelled as net-snmp spells them (snmpget -x).
+
+    AES-192/AES-256 extend the key as net-snmp does (draft-blumenthal-aes-usm-04); the -C variants as Cisco does
+    (Reeder), for devices that need it.
+    """
 
     NONE = "", "None (no privacy)"
     DES = "DES", "DES"

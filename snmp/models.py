@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from snmp.choices import AuthProtocol, IfStatus, PrivProtocol, SNMPVersion, ValueType
-from snmp.validators import validate_metric_name, validate_oid
+from snmp.validators import access_problems, validate_metric_name, validate_oid
 from wardsite.secrets import SecretField
 
 SECRET_FIELDS = ("community", "auth_key", "priv_key")
@@ -45,20 +45,10 @@ class SNMPCredential(models.Model):
         return f"{self.name} ({self.get_version_display()})"
 
     def clean(self) -> None:
-        errors = {}
-        if self.version in (SNMPVersion.V1, SNMPVersion.V2C) and not self.community:
-            errors["community"] = "A community is required for SNMPv1/v2c."
-        if self.version == SNMPVersion.V3:
-            if not self.security_name:
-                errors["security_name"] = "A security name (user) is required for SNMPv3."
-            if self.auth_protocol and len(self.auth_key or "") < 8:
-                errors["auth_key"] = "An authentication key of at least 8 characters is required."
-            if self.priv_protocol and not self.auth_protocol:
-                errors["priv_protocol"] = "Privacy requires an authentication protocol."
-            if self.priv_protocol and len(self.priv_key or "") < 8:
-                errors["priv_key"] = "A privacy key of at least 8 characters is required."
-        if errors:
-            raise ValidationError(errors)
+        """The checks a client target makes (snmp.validators.access_problems), as errors on their fields."""
+        problems = access_problems(self)
+        if problems:
+            raise ValidationError(problems)
 
 
 # What an operator may change on an item a template created, kept when the template is applied again.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,14 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from devices import services as device_services
-from devices.choices import DeviceState
 from devices.models import Device
 from snmp import client, metrics, poller
 from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
 from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPStatus
 from wardsite import kv
-from wardsite.dispatch import claim_due, next_due, queue_batches
+from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
 
 logger = logging.getLogger(__name__)
@@ -75,6 +74,14 @@ def test_connection(target: Target) -> dict[str, str | float | None]:
     return facts
 
 
+def record_system(device: Device, facts: Mapping[str, object]) -> None:
+    """Keep what the device's agent says of itself (sys_descr, sys_object_id, sys_name, as `test_connection`
+    names them) on its SNMP status row, creating the row if need be."""
+    SNMPStatus.objects.update_or_create(device=device, defaults={
+        "sys_descr": str(facts["sys_descr"]), "sys_object_id": str(facts["sys_object_id"])[:255],
+        "sys_name": str(facts["sys_name"])[:255]})
+
+
 def walk_columns(device: Device, columns: Iterable[str]) -> dict[str, dict[str, Value]]:
     """Each table column's rows on the device, {column: {row index: value}}; SNMPError/SNMPConfigError on failure."""
     target = target_for(device)
@@ -111,28 +118,19 @@ def poll_device(device: Device) -> PollResult:
 
 # --- dispatching ------------------------------------------------------------------------------------------------
 
-def _ensure_status_rows(now: datetime) -> None:
-    """Give newly SNMP-monitored devices a status row, due at once."""
-    missing = Device.objects.filter(snmp_enabled=True, snmp_status__isnull=True).values_list("pk", flat=True)
-    SNMPStatus.objects.bulk_create([SNMPStatus(device_id=pk, next_due_at=now) for pk in missing],
-                                   ignore_conflicts=True)
-
-
-def due_batches(now: datetime | None = None) -> list[tuple[str, list[int]]]:
+def due_batches(now: datetime | None = None) -> Batches:
     """Claim the due devices and cut them into (queue, device ids) batches; empty in zabbix mode."""
     if not device_services.standalone_enabled():
         return []
     now = now or timezone.now()
-    _ensure_status_rows(now)
 
     def lease(status: SNMPStatus) -> None:
         status.scheduled_at = status.next_due_at
         status.next_due_at = now + CLAIM_LEASE  # run_batch sets the real next due time
 
     rows = SNMPStatus.objects.filter(device__snmp_enabled=True, device__snmp_credential__isnull=False)
-    claimed = claim_due(rows.select_related("device", "device__group"), now, lease,
-                        fields=("next_due_at", "scheduled_at"))
-    return queue_batches([status.device for status in claimed], settings.SNMP_BATCH_SIZE)
+    return claim_batches(rows, Device.objects.filter(snmp_enabled=True), lease, now=now,
+                         size=settings.SNMP_BATCH_SIZE, fields=("next_due_at", "scheduled_at"))
 
 
 def poll_soon(device_id: int, now: datetime | None = None) -> bool:
@@ -160,8 +158,9 @@ class _Job:
 def run_batch(device_ids: Iterable[int], *, force: bool = False, now: datetime | None = None) -> list[PollResult]:
     """Poll a batch of devices (what is due at `now`, or everything with `force`) and record the outcome."""
     now = now or timezone.now()
-    _ensure_status_rows(now)
-    jobs = _load_jobs(list(device_ids))
+    device_ids = list(device_ids)
+    ensure_status_rows(SNMPStatus, Device.objects.filter(pk__in=device_ids, snmp_enabled=True), now)
+    jobs = _load_jobs(device_ids)
     results: dict[int, PollResult] = {}
     for job in jobs:
         try:
@@ -304,16 +303,15 @@ def _back_off(job: _Job, now: datetime) -> None:
 
 
 def _update_device_state(job: _Job, now: datetime) -> str:
-    """The state of a device that is not pinged, decided by SNMP: down after SNMP_DOWN_AFTER timeouts in a row."""
-    error = job.reading.error
-    if error is None:
-        device_services.set_state(job.device.pk, DeviceState.UP, reason="answers SNMP", at=now)
-        return DeviceState.UP
-    if isinstance(error, SNMPTimeout) and job.status.consecutive_failures >= settings.SNMP_DOWN_AFTER:
-        device_services.set_state(job.device.pk, DeviceState.DOWN, at=now,
-                                  reason=f"{job.status.consecutive_failures} SNMP polls timed out"[:255])
-        return DeviceState.DOWN
-    return job.device.state
+    """The state of a device that is not pinged, decided by SNMP: down after SNMP_DOWN_AFTER timeouts in a row.
+
+    Only a timeout counts as no answer; other errors (refused credentials, error answers) leave the state as it is.
+    """
+    error, failures = job.reading.error, job.status.consecutive_failures
+    answered = True if error is None else (False if isinstance(error, SNMPTimeout) else None)
+    return device_services.record_check(
+        job.device, answered=answered, failures=failures, down_after=settings.SNMP_DOWN_AFTER, at=now,
+        reason="answers SNMP" if error is None else f"{failures} SNMP polls timed out")
 
 
 def _update_interface_states(job: _Job) -> None:

@@ -2,16 +2,14 @@
 from celery import shared_task
 
 from snmp import services
+from wardsite.dispatch import fan_out
 
 
 @shared_task(name="snmp.dispatch")
 def dispatch() -> int:
     """Fan the due devices out in batches; returns how many devices were dispatched."""
-    batches = services.due_batches()
-    for queue, device_ids in batches:
-        # a batch still queued after the claim lease is stale: the devices are handed out again by then
-        poll_batch.apply_async((device_ids,), queue=queue or None, expires=services.CLAIM_LEASE.total_seconds())
-    return sum(len(ids) for _, ids in batches)
+    # a batch still queued after the claim lease is stale: the devices are handed out again by then
+    return fan_out(services.due_batches(), poll_batch, expires=services.CLAIM_LEASE.total_seconds())
 
 
 @shared_task(name="snmp.poll_batch")

@@ -1,6 +1,6 @@
 """Typed SNMP values as the client hands them out: `Value` and its `SNMPType`.
 
-Here rather than in snmp/client.py so that the BER codec (snmp/ber.py) can build them without importing the
+Here rather than in snmp/client/ so that the BER codec (snmp/ber.py) can build them without importing the
 client; callers import them from snmp.client as before.
 """
 from __future__ import annotations

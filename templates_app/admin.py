@@ -1,12 +1,17 @@
-"""Admin: the template library and its editor; applying to devices lives on the device list (devices.admin)."""
+"""Admin: the template library and its editor, and the device list's template actions (devices.admin_extensions)."""
 from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.db.models import QuerySet
 
+from devices.admin_extensions import device_page
+from snmp import services as snmp_services
+from snmp.admin import snmp_selection
+from snmp.client import SNMPError
 from templates_app import applier
 from templates_app.library import export_document
 from templates_app.models import MonitoringTemplate, TemplateAssignment, TemplateItem, TemplateTrigger
@@ -25,6 +30,8 @@ class TemplateTriggerInline(admin.StackedInline):
 
 
 class AssignmentInline(admin.TabularInline):
+    """The devices a template is applied to, on the template's page."""
+
     model = TemplateAssignment
     extra = 0
     can_delete = False
@@ -32,6 +39,10 @@ class AssignmentInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # applied from the device list or the API
+
+
+def _show_report(modeladmin: admin.ModelAdmin, request: HttpRequest, report: applier.ApplyReport) -> None:
+    modeladmin.message_user(request, str(report), messages.WARNING if report.problems else messages.SUCCESS)
 
 
 @admin.register(MonitoringTemplate)
@@ -59,5 +70,57 @@ class MonitoringTemplateAdmin(admin.ModelAdmin):
     def reapply(self, request: HttpRequest, queryset: QuerySet) -> None:
         for assignment in TemplateAssignment.objects.filter(template__in=queryset).select_related("template",
                                                                                                     "device"):
-            report = applier.apply(assignment.template, assignment.device, auto=assignment.auto)
-            self.message_user(request, str(report), messages.WARNING if report.problems else messages.SUCCESS)
+            _show_report(self, request, applier.apply(assignment.template, assignment.device, auto=assignment.auto))
+
+
+# --- on the device page ---
+
+class TemplateAssignmentInline(AssignmentInline):
+    """The templates applied to a device, on the device's page."""
+
+    fields = readonly_fields = ("template", "auto", "applied_version", "applied_at", "error")
+    verbose_name_plural = "templates (apply or unlink from the device list)"
+
+
+def _chosen_template(modeladmin: admin.ModelAdmin, request: HttpRequest) -> MonitoringTemplate | None:
+    template = MonitoringTemplate.objects.filter(pk=request.POST.get("template") or None).first()
+    if template is None:
+        modeladmin.message_user(request, "Choose a template next to the action.", messages.ERROR)
+    return template
+
+
+@admin.action(description="Apply the chosen template", permissions=["change"])
+def apply_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    template = _chosen_template(modeladmin, request)
+    for device in snmp_selection(modeladmin, request, queryset) if template else ():
+        _show_report(modeladmin, request, applier.apply(template, device))
+
+
+@admin.action(description="Pick and apply the matching template (by sysObjectID/sysDescr)", permissions=["change"])
+def auto_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    for device in snmp_selection(modeladmin, request, queryset):
+        try:
+            template, report = applier.auto_apply(device)
+        except (snmp_services.SNMPConfigError, SNMPError) as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+            continue
+        if template is None:
+            modeladmin.message_user(request, f"{device}: no template matches its sysObjectID/sysDescr",
+                                    messages.WARNING)
+        else:
+            _show_report(modeladmin, request, report)
+
+
+@admin.action(description="Unlink the chosen template (keep its items as the device's own)", permissions=["change"])
+def unlink_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    template = _chosen_template(modeladmin, request)
+    for device in queryset if template else ():
+        kept = applier.unlink(template, device, remove_items=False)
+        modeladmin.message_user(request, f"{template} unlinked from {device}; {kept} items kept")
+
+
+device_page.add_inlines(TemplateAssignmentInline, order=30)
+device_page.add_actions(apply_template, auto_template, unlink_template, order=30, fields={
+    "template": forms.ModelChoiceField(MonitoringTemplate.objects.all(), required=False,
+                                       help_text="for the template actions"),
+})

@@ -93,9 +93,7 @@ def device_facts(device: Device) -> tuple[str, str]:
     if status is not None and status.sys_object_id:
         return status.sys_object_id, status.sys_descr
     facts = snmp_services.test_connection(snmp_services.target_for(device))
-    SNMPStatus.objects.update_or_create(device=device, defaults={
-        "sys_object_id": facts["sys_object_id"][:255], "sys_descr": facts["sys_descr"],
-        "sys_name": facts["sys_name"][:255]})
+    snmp_services.record_system(device, facts)
     return str(facts["sys_object_id"]), str(facts["sys_descr"])
 
 

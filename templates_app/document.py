@@ -2,6 +2,8 @@
 
 `parse_document` turns a dict (from JSON or YAML) into a `TemplateSpec` or raises `DocumentError` listing every
 problem with its path (`items[3].discovery.filters[0]: ...`); `to_document` is its inverse. Pure: no database.
+Trigger expressions are checked with the rule language, which lives below this app (wardsite.expressions), and
+durations are read and written by wardsite.durations.
 """
 from __future__ import annotations
 
@@ -12,20 +14,19 @@ from typing import Any
 
 import yaml
 
-from alerts.choices import Severity
-from alerts.expressions import ExpressionError
-from alerts.expressions import parse as parse_expression
 from devices.choices import DeviceType
 from snmp.choices import ValueType
 from snmp.oids import parse_oid
 from snmp.validators import RESERVED_METRICS, RESERVED_PREFIXES
+from templates_app.choices import Severity
+from wardsite.durations import format_duration, parse_duration
+from wardsite.expressions import ExpressionError
+from wardsite.expressions import parse as parse_expression
 
 FORMAT = "wardflux-template/1"
 KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
 METRIC = re.compile(r"[a-z_][a-z0-9_]*")
 LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-DURATION = re.compile(r"(\d+)([smhdw])")
-DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 SEVERITIES = tuple(Severity.values)
 FILTER_FIELDS = ("if_type", "admin_status", "oper_status", "name", "descr", "alias")
 FILTER_OPERATORS = ("equals", "not_equals", "in", "not_in", "matches", "not_matches")
@@ -121,14 +122,6 @@ def load_text(text: str) -> Any:
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DocumentError([f"not valid JSON or YAML: {exc}"]) from None
-
-
-def parse_duration(text: str) -> int:
-    """'90s', '5m', '1h' -> seconds; ValueError otherwise."""
-    match = DURATION.fullmatch(str(text).strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 30s, 5m, 1h")
-    return int(match[1]) * DURATION_SECONDS[match[2]]
 
 
 class _Checker:
@@ -421,13 +414,6 @@ def discovery_document(discovery: DiscoverySpec) -> dict:
 def _trigger_document(trigger: TriggerSpec) -> dict:
     doc = {name: value for name, value in asdict(trigger).items() if value and name != "for_seconds"}
     if trigger.for_seconds:
-        doc["for"] = _duration_text(trigger.for_seconds)
+        doc["for"] = format_duration(trigger.for_seconds)
     doc.setdefault("severity", trigger.severity)
     return doc
-
-
-def _duration_text(seconds: int) -> str:
-    for unit in ("w", "d", "h", "m"):
-        if seconds % DURATION_SECONDS[unit] == 0:
-            return f"{seconds // DURATION_SECONDS[unit]}{unit}"
-    return f"{seconds}s"

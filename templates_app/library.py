@@ -10,11 +10,12 @@ from pathlib import Path
 from django.db import transaction
 
 from templates_app import zabbix
+from templates_app.choices import TemplateOrigin
 from templates_app.document import (
     DiscoverySpec, DocumentError, ItemSpec, TemplateSpec, TriggerSpec, discovery_document, load_text, parse_discovery,
     parse_document, to_document,
 )
-from templates_app.models import MonitoringTemplate, TemplateItem, TemplateOrigin, TemplateTrigger
+from templates_app.models import MonitoringTemplate, TemplateItem, TemplateTrigger
 
 logger = logging.getLogger(__name__)
 

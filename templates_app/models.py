@@ -5,16 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from alerts.choices import Severity
 from snmp.choices import ValueType
 from snmp.validators import validate_metric_name, validate_oid
+from templates_app.choices import Severity, TemplateOrigin
 from templates_app.document import KEY, MAX_INTERVAL, DocumentError, parse_discovery
-
-
-class TemplateOrigin(models.TextChoices):
-    BUILTIN = "builtin", "Default library"
-    LOCAL = "local", "Local"
-    ZABBIX = "zabbix", "Imported from Zabbix"
 
 
 class MonitoringTemplate(models.Model):

@@ -26,13 +26,14 @@ from pathlib import Path
 import pytest
 from pysnmp.proto import rfc1902
 
+from snmp.choices import AuthProtocol, PrivProtocol
 from tests.services import die_with_parent
 
 LOOPBACK = "127.0.0.1"
 
-AUTH_PROTOCOLS = ("MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
-# AES-192/AES-256 extend the key as net-snmp does (Blumenthal draft); the -C variants the Cisco way (Reeder draft).
-PRIV_PROTOCOLS = ("DES", "AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C")
+# Every protocol a credential offers (snmp.choices), net-snmp spelling: one agent user per auth/priv pair.
+AUTH_PROTOCOLS = tuple(protocol for protocol in AuthProtocol.values if protocol)
+PRIV_PROTOCOLS = tuple(protocol for protocol in PrivProtocol.values if protocol)
 
 SNMPSIM_RECORDINGS = (  # paths under snmpsim_data/data, without the .snmprec[.bz2] extension
     "network/switch/cisco-c3560",

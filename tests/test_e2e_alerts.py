@@ -50,8 +50,8 @@ def test_a_silent_device_gives_one_down_alert_told_once_and_its_interfaces_stay_
         # the interfaces fall silent too: their alerts fire, suppressed by the outage
         wait_for(lambda: Alert.objects.filter(rule=silent, status="firing").count() >= 2, 90,
                  "the interface alerts to fire", seen=lambda: list(Alert.objects.values_list("rule__name", "status")))
-        assert set(Alert.objects.filter(rule=silent).values_list("suppressed_by", flat=True)) == {
-            "access-sw-1 is down"}
+        assert set(Alert.objects.filter(rule=silent).values_list("suppression", "suppression_detail")) == {
+            ("device_down", "access-sw-1 is down")}
     finally:
         netns.restore(switch.address)
 
@@ -61,7 +61,7 @@ def test_a_silent_device_gives_one_down_alert_told_once_and_its_interfaces_stay_
              "the resolved notifications")
     wait_for(lambda: not Alert.objects.filter(rule=silent, status__in=("pending", "firing")).exists(), 60,
              "the interface alerts to resolve once the switch is polled again",
-             seen=lambda: list(Alert.objects.filter(rule=silent).values_list("status", "suppressed_by")))
+             seen=lambda: list(Alert.objects.filter(rule=silent).values_list("status", "suppression_detail")))
 
     assert Alert.objects.filter(rule=down).count() == 1 and alert.device == switch
     bodies = [request.json() for request in http_receiver.requests]

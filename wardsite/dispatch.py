@@ -1,4 +1,9 @@
-"""What every collector's dispatcher shares: claim the due status rows, cut the devices into queue batches."""
+"""What every collector's dispatcher shares: give monitored devices a status row, claim the due ones, cut their
+devices into queue batches and queue a task per batch.
+
+A collector (icmp, snmp) keeps one status row per device, a model with a `device` one-to-one field and a
+`next_due_at`; its dispatcher task is `fan_out(claim_batches(...), batch_task, expires=...)`.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -6,9 +11,36 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from celery import Task
 from django.db import models, transaction
 
 Row = TypeVar("Row", bound=models.Model)
+Batches = list[tuple[str, list[int]]]  # (Celery queue, device ids)
+
+
+def ensure_status_rows(status_model: type[models.Model], monitored: models.QuerySet, now: datetime) -> None:
+    """Give each of the `monitored` devices that has no `status_model` row one, due at `now`."""
+    has_row = status_model._meta.get_field("device").related_query_name()
+    missing = monitored.filter(**{f"{has_row}__isnull": True}).values_list("pk", flat=True)
+    status_model.objects.bulk_create([status_model(device_id=pk, next_due_at=now) for pk in missing],
+                                     ignore_conflicts=True)
+
+
+def claim_batches(rows: models.QuerySet[Row], monitored: models.QuerySet, reschedule: Callable[[Row], None], *,
+                  now: datetime, size: int, fields: Iterable[str] = ("next_due_at",)) -> Batches:
+    """A collector's dispatch: status rows for the `monitored` devices, then the due rows of `rows` claimed
+    (see `claim_due`) and their devices cut into batches of at most `size` (see `queue_batches`)."""
+    ensure_status_rows(rows.model, monitored, now)
+    claimed = claim_due(rows.select_related("device", "device__group"), now, reschedule, fields=fields)
+    return queue_batches([row.device for row in claimed], size)
+
+
+def fan_out(batches: Batches, task: Task, *, expires: float) -> int:
+    """Queue `task(device_ids)` per batch on its queue; a batch still queued after `expires` seconds is dropped
+    (a later dispatch hands its devices out again). Returns how many devices were dispatched."""
+    for queue, device_ids in batches:
+        task.apply_async((device_ids,), queue=queue or None, expires=expires)
+    return sum(len(device_ids) for _, device_ids in batches)
 
 
 def claim_due(rows: models.QuerySet[Row], now: datetime, reschedule: Callable[[Row], None], *,
@@ -26,7 +58,7 @@ def claim_due(rows: models.QuerySet[Row], now: datetime, reschedule: Callable[[R
     return due
 
 
-def queue_batches(devices: Iterable, size: int) -> list[tuple[str, list[int]]]:
+def queue_batches(devices: Iterable, size: int) -> Batches:
     """(Celery queue, device ids) batches of at most `size` devices.
 
     Devices of a group pinned to a poller queue go to that queue; the rest to the default queue ("").

@@ -44,16 +44,20 @@ class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
+    """`suppression` says why nobody is told (blank: they are), `suppression_detail` in words; `suppressed_by` is
+    those words under their former name, kept for existing clients."""
+
     rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
     device = serializers.SlugRelatedField(slug_field="name", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     subject = serializers.CharField(read_only=True)
+    suppressed_by = serializers.CharField(source="suppression_detail", read_only=True)
 
     class Meta:
         model = Alert
         fields = ["id", "rule", "device", "subject", "labels", "status", "severity", "value", "first_value",
-                  "pending_since", "triggered_at", "suppressed_by", "acknowledged_at", "acknowledged_by",
-                  "acknowledgement", "resolved_at"]
+                  "pending_since", "triggered_at", "suppression", "suppression_detail", "suppressed_by",
+                  "acknowledged_at", "acknowledged_by", "acknowledgement", "resolved_at"]
 
 
 class AcknowledgeSerializer(serializers.Serializer):

@@ -8,9 +8,10 @@ from alerts import services
 from alerts.api.serializers import (
     AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer, MaintenanceWindowSerializer,
     NotificationChannelSerializer)
-from alerts.choices import AlertStatus, Severity
+from alerts.choices import AlertStatus
 from alerts.filtersets import AlertFilterSet
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
+from templates_app.choices import Severity
 
 
 class AlertRuleViewSet(ModelViewSet):

@@ -1,6 +1,7 @@
-"""The one delivery error type, and HTTP delivery shared by the webhook-style channels."""
+"""What channels share: the one delivery error type, HTTP delivery for the webhook-style ones, recipient lists."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -28,3 +29,10 @@ def post(url: str, *, json: Any = None, data: Any = None, headers: dict[str, str
     status = response.status_code
     raise DeliveryError(f"{url} answered HTTP {status}: {response.text[:200]}",
                         permanent=not (status >= 500 or status in (408, 429)))
+
+
+def recipients_problems(value: Any, key: str, check: Callable[[Any], list[str]]) -> list[str]:
+    """Problems of a list of recipients (addresses, numbers) under `key`, each recipient checked by `check`."""
+    if not isinstance(value, list) or not value:
+        return [f"{key}: a list with at least one recipient is required"]
+    return [f"{key}[{i}]: {problem}" for i, item in enumerate(value) for problem in check(item)]

@@ -4,18 +4,13 @@ from __future__ import annotations
 import logging
 import time
 
-from alerts.choices import ChannelKind, DeliveryStatus
+from alerts.choices import DeliveryStatus
 from alerts.models import Delivery, NotificationChannel
-from alerts.notifications import chat, email, sms, webhook
+from alerts.notifications import CHANNELS
 from alerts.notifications.base import DeliveryError
 from alerts.notifications.message import Message
 
 logger = logging.getLogger(__name__)
-
-SENDERS = {
-    ChannelKind.EMAIL: email.send, ChannelKind.SLACK: chat.send_slack, ChannelKind.TEAMS: chat.send_teams,
-    ChannelKind.DISCORD: chat.send_discord, ChannelKind.WEBHOOK: webhook.send, ChannelKind.SMS: sms.send,
-}
 
 
 def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1, last_attempt: bool = True
@@ -24,7 +19,7 @@ def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1,
     started = time.monotonic()
     status, error = DeliveryStatus.SENT, ""
     try:
-        SENDERS[channel.kind](channel, message)
+        CHANNELS[channel.kind].send(channel, message)
     except DeliveryError as exc:
         error = str(exc)
         status = DeliveryStatus.FAILED if exc.permanent or last_attempt else DeliveryStatus.RETRYING

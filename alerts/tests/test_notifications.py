@@ -258,3 +258,20 @@ def test_repeats_and_escalations_say_what_they_are(alert, http_receiver, event, 
     services.send_notification(alert.pk, channel("discord", http_receiver.url).pk, event)
     assert http_receiver.requests[0].json()["content"].startswith(f"{prefix} Interface down on core-1 Gi0/1")
     assert Delivery.objects.get().event == event
+
+
+def test_a_registered_channel_is_offered_checked_and_delivered(alert, monkeypatch):
+    """Adding a channel is adding a module that registers it: the kind's choices, the settings check and delivery
+    all look it up."""
+    from alerts.notifications import CHANNELS, Channel, channel_kinds
+
+    sent = []
+    pager = Channel("pager", "Pager", frozenset({"url", "team"}), lambda channel, message: sent.append(message.title),
+                    lambda settings: [] if settings.get("team") else ["team: required"])
+    monkeypatch.setitem(CHANNELS, "pager", pager)
+    assert ("pager", "Pager") in channel_kinds()
+    assert settings_problems("pager", {"url": "https://pager.example.invalid/", "room": "noc"}) == [
+        "room: not a setting of a pager channel (it takes team, url)", "team: required"]
+    made = channel("pager", "https://pager.example.invalid/", team="noc")
+    assert services.send_notification(alert.pk, made.pk, "firing").status == "sent"
+    assert sent == ["[FIRING] Interface down on core-1 Gi0/1 (high)"]

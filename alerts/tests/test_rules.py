@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.expressions import metrics, parse
 from alerts.models import AlertRule, NotificationChannel
-from alerts.services import known_metrics
+from alerts.series import known_metrics
 from devices.models import Device, DeviceGroup
 from snmp.models import MonitoringItem
 from templates_app.models import TemplateTrigger
+from wardsite.expressions import metrics, parse
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ import copy
 
 import pytest
 
-from alerts import engine
 from alerts.models import Alert, AlertRule, NotificationChannel, RuleOverride
-from alerts.tests.test_engine import every, minute, write
+from alerts.tests.test_engine import evaluate, every, write
 from devices.models import Device
 from templates_app.document import parse_document
 from templates_app.library import save_spec
@@ -62,8 +61,8 @@ def test_a_template_rule_covers_devices_through_including_templates_with_their_o
     rule = AlertRule.objects.get(template_trigger__template=base)
     RuleOverride.objects.create(rule=rule, device=devices["override"], expression="last(lab_cpu) > 99")
     RuleOverride.objects.create(rule=rule, device=devices["off"], enabled=False)
-    engine.evaluate_rule(rule, minute(5))
-    events = engine.evaluate_rule(rule, minute(7)).events  # held for the trigger's minute
+    evaluate(rule, 5)
+    events = evaluate(rule, 7).events  # held for the trigger's minute
     assert [Alert.objects.get(pk=e.alert_id).device.name for e in events] == ["plain"]
 
 

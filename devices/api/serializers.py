@@ -3,7 +3,6 @@ from rest_framework import serializers
 
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 from devices.validators import normalize_address
-from snmp.models import SNMPCredential
 from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
@@ -13,7 +12,9 @@ class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
     group = NameOrIdRelatedField(queryset=DeviceGroup.objects.all(), required=False, allow_null=True)
     tags = NameOrIdRelatedField(queryset=Tag.objects.all(), many=True, required=False)
     parent = NameOrIdRelatedField(queryset=Device.objects.all(), required=False, allow_null=True)
-    snmp_credential = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), required=False, allow_null=True)
+    # snmp's model, reached through the foreign key (which names it as a string): devices does not import snmp
+    snmp_credential = NameOrIdRelatedField(
+        queryset=Device._meta.get_field("snmp_credential").related_model.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Device

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
-from devices.models import Device
+from devices.admin import DeviceAddressInline, StateChangeInline
+from devices.admin_extensions import PageExtensions
+from devices.models import Device, DeviceStateChange
 from devices.services import set_state
 from icmp.models import PingStatus
+from wardsite.admin_inlines import SHOWN
 from wardsite.victoria import Sample, get_client
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +108,56 @@ def test_it_marks_only_flapping_devices(admin_client, victoria_url, settings):
     assert cells["steady"].strip() in ("", "&nbsp;")
     assert ">flapping</span>" in cells["flappy"]
     assert "icon-no" not in page and "icon-yes" not in page  # no boolean ✖/✔ in that column
+
+
+def test_the_device_list_shows_every_apps_columns_and_actions_in_their_places(admin_client):
+    Device.objects.create(name="r1", address="127.0.0.2")
+    page = admin_client.get("/admin/devices/device/").content.decode()
+    assert re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page) == [
+        "name", "address", "device_type", "group", "state_badge", "state_since", "rtt", "loss", "availability_24h",
+        "flapping", "snmp", "last_seen"]
+    actions = page[page.index('name="action"'):]
+    assert re.findall(r'<option value="(\w+)"', actions[:actions.index("</select>")]) == [
+        "delete_selected", "enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp", "ping_now", "test_snmp",
+        "poll_snmp", "apply_template", "auto_template", "unlink_template"]
+    assert '<select name="template"' in page  # the template actions' field in the action bar
+
+
+def test_the_device_page_shows_every_apps_inlines_in_their_places(admin_client):
+    device = Device.objects.create(name="r1", address="127.0.0.2")
+    page = admin_client.get(f"/admin/devices/device/{device.pk}/change/").content.decode()
+    assert re.findall(r'class="js-inline-admin-formset inline-group"\s+id="(\w+)-group"', page) == [
+        "aliases", "ping_settings", "snmp_status", "template_assignments", "snmp_items", "interfaces", "state_changes"]
+
+
+def test_a_long_state_history_shows_the_newest_changes_and_links_to_all_of_them(admin_client):
+    device, other = (Device.objects.create(name=name, address="127.0.0.2") for name in ("r1", "r2"))
+    now = timezone.now()
+    DeviceStateChange.objects.bulk_create(
+        DeviceStateChange(device=d, previous="up", new="down", at=now - timedelta(minutes=k), reason=f"change #{k}.")
+        for d in (device, other) for k in range(SHOWN + 5))
+    page = admin_client.get(f"/admin/devices/device/{device.pk}/change/").content.decode()
+    assert sorted(int(k) for k in re.findall(r"<p>change #(\d+)\.</p>", page)) == list(range(SHOWN))
+    url = f"/admin/devices/devicestatechange/?device__id__exact={device.pk}"
+    assert f'{SHOWN} of {SHOWN + 5} shown: <a href="{url}">see them all</a>' in page
+    listing = admin_client.get(url).content.decode()
+    assert listing.count('<td class="field-reason">') == SHOWN + 5
+    assert ">r2<" not in listing
+
+
+def test_page_extensions_put_what_an_app_adds_where_it_asks():
+    page = PageExtensions()
+
+    @admin.display(description="Extra")
+    def extra(obj: Device) -> str:
+        return "x"
+
+    page.add_columns(extra, after="state", select_related=("ping_status",))
+    page.add_inlines(StateChangeInline, order=20)
+    page.add_inlines(DeviceAddressInline, order=10)
+    assert page.list_display(("name", "state", "last_seen")) == ["name", "state", extra, "last_seen"]
+    assert page.inlines() == [DeviceAddressInline, StateChangeInline]
+    assert page.select_related == ["ping_status"]
+    page.add_columns(extra, after="no_such_column")
+    with pytest.raises(ImproperlyConfigured, match="no column 'no_such_column'"):
+        page.list_display(("name", "state"))

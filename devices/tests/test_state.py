@@ -38,3 +38,24 @@ def test_it_defaults_to_standalone_mode():
 def test_it_turns_standalone_collection_off_in_zabbix_mode():
     MonitoringProfile.objects.create(name="main", mode="zabbix")
     assert services.standalone_enabled() is False
+
+
+@pytest.mark.parametrize("current, answered, failures, expected", [
+    ("unknown", True, 0, "up"),  # up on the first answer
+    ("down", True, 0, "up"),
+    ("up", True, 0, None),  # already up: nothing to record
+    ("up", False, 2, None),  # not confirmed yet
+    ("up", False, 3, "down"),  # the N-th failure in a row
+    ("unknown", False, 4, "down"),
+    ("down", False, 9, None),
+    ("up", None, 9, None),  # a check that says nothing about reachability
+])
+def test_one_policy_decides_up_and_down_for_every_collector(current, answered, failures, expected):
+    assert services.decide_state(current, answered=answered, failures=failures, down_after=3) == expected
+
+
+def test_it_records_what_a_check_decides_and_returns_the_state(device):
+    assert services.record_check(device, answered=False, failures=1, down_after=2, reason="1 failed") == "unknown"
+    assert services.record_check(device, answered=False, failures=2, down_after=2, reason="x" * 300) == "down"
+    change = DeviceStateChange.objects.get()
+    assert (change.new, change.reason) == ("down", "x" * 255)

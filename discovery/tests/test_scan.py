@@ -14,8 +14,9 @@ from django.test import override_settings
 
 from devices.models import Device, DeviceAddress, DeviceGroup
 from discovery import inventory, scanner
+from discovery.choices import AutoAdd, RunState
 from discovery.models import (
-    AllowedNetwork, AutoAdd, DeviceIdentity, DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential, RunState)
+    AllowedNetwork, DeviceIdentity, DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential)
 from discovery.targets import ScanRefused
 from snmp.models import SNMPCredential
 from templates_app.library import load_defaults

@@ -12,6 +12,7 @@ from devices.filtersets import DeviceFilterSet
 from devices.models import Device
 from icmp import services
 from icmp.api.serializers import ICMPStatusSerializer
+from wardsite.durations import parse_duration
 from wardsite.victoria import VictoriaError
 
 
@@ -39,7 +40,7 @@ class ICMPHistoryView(APIView):
         device = get_object_or_404(Device, pk=device_id)
         window = request.query_params.get("range", "1h")
         try:
-            services.parse_range(window)
+            parse_duration(window)
         except ValueError as exc:
             raise ValidationError({"range": [str(exc)]}) from None
         try:

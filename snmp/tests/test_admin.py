@@ -5,6 +5,7 @@ import pytest
 
 from devices.models import Device
 from snmp.models import Interface, MonitoringItem, SNMPCredential
+from wardsite.admin_inlines import SHOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,26 @@ def test_a_device_with_an_item_is_added_and_an_edit_of_a_template_item_becomes_a
     assert admin_client.post(url, data).status_code == 302
     item.refresh_from_db()
     assert (item.interval_seconds, item.overrides) == (300, ["interval_seconds"])
+
+
+def test_a_device_with_many_items_shows_the_first_ones_and_saves_without_touching_the_rest(admin_client, device):
+    total = SHOWN + 3
+    MonitoringItem.objects.bulk_create(
+        MonitoringItem(device=device, name=f"item_{k:02}", metric=f"item_{k:02}", oid=f"1.3.6.1.4.1.99.{k}",
+                       interval_seconds=60, value_type="integer") for k in range(total))
+    url = f"/admin/devices/device/{device.pk}/change/"
+    shown = {**management_forms(admin_client, url), "name": "agent", "address": device.address,
+             "device_type": "other", "source": "local", "snmp_port": str(device.snmp_port), "icmp_enabled": "on",
+             "snmp_enabled": "on", "snmp_credential": str(device.snmp_credential_id)}
+    assert (shown["snmp_items-INITIAL_FORMS"], shown["snmp_items-TOTAL_FORMS"]) == (str(SHOWN), str(SHOWN))
+    for k in range(SHOWN):  # the form as shown: the first items by name
+        shown.update({f"snmp_items-{k}-name": f"item_{k:02}", f"snmp_items-{k}-oid": f"1.3.6.1.4.1.99.{k}",
+                      f"snmp_items-{k}-interval_seconds": "60", f"snmp_items-{k}-value_type": "integer",
+                      f"snmp_items-{k}-enabled": "on"})
+    shown["snmp_items-3-interval_seconds"] = "300"
+    response = admin_client.post(url, shown)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    assert dict(MonitoringItem.objects.filter(device=device).values_list("name", "interval_seconds")) == {
+        f"item_{k:02}": 300 if k == 3 else 60 for k in range(total)}
+    page = admin_client.get(url).content.decode()
+    assert f'{SHOWN} of {total} shown: <a href="/admin/snmp/monitoringitem/?device__id__exact={device.pk}">' in page

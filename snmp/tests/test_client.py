@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import socket
 
 import pytest
@@ -11,7 +12,8 @@ from pyasn1.codec.ber import encoder as ber_encoder
 from pysnmp.proto.api import v2c
 
 from snmp import client
-from snmp.client import SNMPAuthError, SNMPProtocolError, SNMPTimeout, SNMPType, Target, Value
+from snmp.choices import AuthProtocol, PrivProtocol
+from snmp.client import SNMPAuthError, SNMPProtocolError, SNMPTimeout, SNMPType, Target, Value, usm
 from tests.snmp_agents import SnmpdAgent, SnmpsimAgent, V3User, free_udp_port, parse_net_snmp
 
 SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.3.0"
@@ -245,8 +247,8 @@ def test_it_rejects_a_malformed_oid_before_sending_anything():
                 client.get_sync(target, bad)
         with pytest.raises(ValueError, match="OID"):
             client.walk_sync(target, "1.3.6.1.2.1.2.2.1.2.")
-        with pytest.raises(ValueError, match="OID"):
-            client.poll_many_sync([(target, [SYS_NAME]), (target, ["not.an.oid"])])
+        with pytest.raises(ValueError, match="OID"):  # many calls at once: raised, not kept as a failed call
+            client.run(client.gather_limited([functools.partial(client.get, target, ["not.an.oid"])]))
         with pytest.raises(BlockingIOError):
             listener.recv(2048)  # nothing arrived
 
@@ -265,6 +267,27 @@ def test_it_rejects_a_malformed_oid_before_sending_anything():
 def test_it_rejects_incomplete_or_impossible_targets(options, message):
     with pytest.raises(ValueError, match=message):
         Target("127.0.0.1", **{"port": 161, **options})
+
+
+def test_it_checks_a_credential_by_the_same_rules_and_words_as_a_target():
+    from django.core.exceptions import ValidationError
+
+    from snmp.models import SNMPCredential
+
+    options = {"version": "v3", "security_name": "u", "auth_protocol": "SHA", "auth_key": "short",
+               "priv_protocol": "AES"}
+    with pytest.raises(ValueError) as refused_target:
+        Target("127.0.0.1", **options)
+    with pytest.raises(ValidationError) as refused_credential:
+        SNMPCredential(name="lab", **options).clean()
+    problems = refused_credential.value.message_dict
+    assert list(problems) == ["auth_key", "priv_key"]
+    assert str(refused_target.value) == f"SNMP target 127.0.0.1:161: {problems['auth_key'][0]}"
+
+
+def test_it_speaks_every_protocol_a_credential_offers():
+    assert set(usm.AUTH_KEYS) == set(AuthProtocol.values) - {""}
+    assert set(usm.PRIV_KEYS) == set(PrivProtocol.values) - {""}
 
 
 def test_it_builds_a_target_from_a_credential(snmpd):
@@ -293,10 +316,10 @@ def test_it_keeps_secrets_out_of_a_targets_repr():
 def test_it_serves_consecutive_sync_calls_on_one_engine(snmpd):
     target = user_target(snmpd, snmpd.user("SHA", "AES"))
     first = client.get_sync(target, [SYS_NAME])
-    engine = client._ENGINE.snmp
+    engine = usm.ENGINE.snmp
     second = client.get_sync(target, [SYS_NAME])
     assert first == second
-    assert client._ENGINE.snmp is engine and client._ENGINE.snmp.transport_dispatcher is None  # closed after each
+    assert usm.ENGINE.snmp is engine and usm.ENGINE.snmp.transport_dispatcher is None  # closed after each
 
 
 def test_it_recovers_when_a_loop_ended_without_close(snmpd):
@@ -311,7 +334,8 @@ def test_it_polls_many_agents_at_once_and_reports_each_failure_in_its_place(snmp
     requests.append((community_target(snmpd, "wrong-community", **FAST_FAIL), [SYS_NAME]))
     requests += [(user_target(snmpd, user), [SYS_NAME]) for user in snmpd.users[::4]]
 
-    results = client.poll_many_sync(requests, limit=5)
+    results = client.run(client.gather_limited(
+        [functools.partial(client.get, target, oids) for target, oids in requests], limit=5))
 
     assert len(results) == len(requests)
     for (target, _), result in zip(requests[:len(snmpsim.communities)], results):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from devices.models import Device
-from templates_app.models import MonitoringTemplate, TemplateAssignment, TemplateItem, TemplateTrigger
+from templates_app.models import MonitoringTemplate, TemplateItem, TemplateTrigger
 from wardsite.api import NameOrIdRelatedField
 
 
@@ -50,9 +50,3 @@ class DevicesSerializer(serializers.Serializer):
     devices = NameOrIdRelatedField(queryset=Device.objects.all(), many=True, allow_empty=False,
                                    help_text="Devices by name or id.")
     remove_items = serializers.BooleanField(default=False, help_text="unlink: remove the items (else keep them).")
-
-
-class AssignmentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = TemplateAssignment
-        fields = ["device", "template", "auto", "applied_version", "applied_at", "error"]

@@ -57,6 +57,7 @@ def test_a_good_document_reads_back_the_same_after_writing():
     (lambda d: d.update(device_types=["toaster"]), "device_types[0]: 'toaster' is not one of"),
     (lambda d: d["triggers"][0].update(severity="urgent"), "triggers[0].severity: 'urgent' is not one of"),
     (lambda d: d["triggers"][0].update({"for": "five minutes"}), "triggers[0].for: 'five minutes' is not a duration"),
+    (lambda d: d["triggers"][0].update({"for": "0m"}), "triggers[0].for: '0m': a duration must be longer than 0"),
     (lambda d: d.update(includes=["lab-linux"]), "includes[0]: a template cannot include itself"),
     (lambda d: d["triggers"][0].update(expression="avg(load_1m, 5m) >"),
      "triggers[0].expression: line 1, column 19: expected a number after '>'"),

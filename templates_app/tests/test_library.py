@@ -6,9 +6,10 @@ import copy
 import pytest
 import yaml
 
+from templates_app.choices import TemplateOrigin
 from templates_app.document import parse_document
 from templates_app.library import canonical, default_specs, load_defaults, save_spec, spec_of
-from templates_app.models import MonitoringTemplate, TemplateOrigin
+from templates_app.models import MonitoringTemplate
 from templates_app.tests.test_document import GOOD
 
 pytestmark = pytest.mark.django_db

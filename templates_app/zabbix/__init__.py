@@ -1,8 +1,9 @@
 """Zabbix template exports (6.0 to 7.4, YAML, XML or JSON from `configuration.export`) -> our template documents.
 
-`convert(text)` (export.py; common.py holds what the parts share, triggers.py the expression translator)
-returns, per template in the export, a `wardflux-template/1` document (docs/templates.md) and
-`skipped`: everything it could not translate, each "what: why". What translates:
+`convert(text)` (export.py, per template; items.py converts items, lld.py LLD rules and their prototypes,
+triggers.py trigger expressions; drafts.py holds the items being built, common.py what the parts share)
+returns, per template in the export, a `wardflux-template/1` document (docs/templates.md) and `skipped`:
+everything it could not translate, each "what: why". What translates:
 
 - SNMP items with numeric OIDs: SNMP_AGENT items (`snmp_oid` a numeric OID or `get[OID]`) and DEPENDENT items
   reading one value of a `walk[...]` master item (SNMP_WALK_VALUE, the 6.4+ form). Value types FLOAT/UNSIGNED/

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from snmp.oids import parse_oid
-from templates_app.document import DURATION_SECONDS
+from wardsite.durations import UNITS, parse_duration
 
 SUPPORTED_VERSIONS = ("6.0", "6.2", "6.4", "7.0", "7.2", "7.4")
 KEY_PREFIX = "zabbix-"
@@ -40,7 +40,7 @@ XML_LISTS = frozenset({
 LLD_MACRO = re.compile(r"\{#[A-Z0-9_.]+\}")
 USER_MACRO = re.compile(r'\{\$([A-Z0-9_.]+)(?::(?:"((?:[^"\\]|\\.)*)"|([^}]*)))?\}')
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)([KMGTsmhdw]?)(?![\w.])")
-NUMBER_SUFFIXES = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, **DURATION_SECONDS}
+NUMBER_SUFFIXES = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, **UNITS}
 
 
 class ZabbixImportError(ValueError):
@@ -132,18 +132,12 @@ def _zabbix_number(text: str, what: str = "") -> Decimal:
 
 
 def _seconds(text: str, what: str) -> int:
-    match = re.fullmatch(r"(\d+)([smhdw]?)", text.strip())
-    if not match:
-        raise _Skip(f"{what} {text!r} is not a time like 30s, 5m, 1h")
-    return int(match[1]) * NUMBER_SUFFIXES[match[2]]
-
-
-def _duration_text(seconds: int) -> str:
-    """Seconds as our documents write durations: 300 -> '5m'."""
-    for unit in ("w", "d", "h", "m"):
-        if seconds and seconds % DURATION_SECONDS[unit] == 0:
-            return f"{seconds // DURATION_SECONDS[unit]}{unit}"
-    return f"{seconds}s"
+    """A Zabbix time in seconds: a bare number is seconds, and 0 is allowed (it means something to Zabbix)."""
+    text = text.strip()
+    try:
+        return parse_duration(f"{text}s" if text.isdecimal() else text, minimum=0)
+    except ValueError:
+        raise _Skip(f"{what} {text!r} is not a time like 30s, 5m, 1h") from None
 
 
 def _number_text(value: Decimal) -> str:

@@ -5,13 +5,12 @@ import operator
 import re
 from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from templates_app.zabbix.common import (
-    LLD_MACRO, NUMBER, USER_MACRO, _Skip, _duration_text, _number_text, _seconds, _unescape, _zabbix_number)
-
-if TYPE_CHECKING:
-    from templates_app.zabbix.export import _Draft, _TemplateConverter
+    LLD_MACRO, NUMBER, USER_MACRO, _Macros, _Skip, _number_text, _seconds, _unescape, _zabbix_number)
+from templates_app.zabbix.drafts import _Draft
+from wardsite.durations import format_duration
 
 FUNCTIONS = {"last", "avg", "min", "max", "sum", "count", "nodata", "rate"}
 LINEAR = {"last", "avg", "min", "max", "sum", "rate"}  # scale with the item's value: thresholds follow a multiplier
@@ -180,8 +179,9 @@ class _Condition:
 class _Translator:
     """Zabbix trigger expressions -> our trigger subset (docs/templates.md "Trigger expressions"), or _Skip why not."""
 
-    def __init__(self, template: _TemplateConverter) -> None:
-        self.template = template
+    def __init__(self, template: str, macros: _Macros, items: dict[str, _Draft | str]) -> None:
+        """`template` names the template, `items` maps its Zabbix item keys to drafts (or why not imported)."""
+        self.template, self.macros, self.items = template, macros, items
         self.rules: set[str | None] = set()  # LLD rules of the items referred to (None: scalar items)
 
     def condition(self, expression: str) -> _Condition:
@@ -195,7 +195,7 @@ class _Translator:
         if kind == "num":
             return node[1]
         if kind == "macro":
-            return _zabbix_number(self.template.macros.value(node[1]), node[1])
+            return _zabbix_number(self.macros.value(node[1]), node[1])
         if kind == "str":
             raise _Skip(f'compares with the text "{node[1]}" (only numbers are compared)')
         if kind == "lld":
@@ -233,9 +233,9 @@ class _Translator:
         return _Value(name, item, self._window(args[0]))
 
     def _item(self, host: str, key: str) -> _Draft:
-        if host and host != self.template.name:
+        if host and host != self.template:
             raise _Skip(f"refers to item {key} of another template ({host})")
-        ref = self.template.refs.get(key)
+        ref = self.items.get(key)
         if ref is None:
             raise _Skip(f"refers to item {key}, which the template does not have")
         if isinstance(ref, str):
@@ -244,12 +244,12 @@ class _Translator:
         return ref
 
     def _window(self, text: str) -> str:
-        resolved = self.template.macros.resolve(text)
+        resolved = self.macros.resolve(text)
         if resolved.startswith("#"):
             raise _Skip(f"a window of the last {resolved[1:]} values ({text}) has no equivalent")
         if ":" in resolved:
             raise _Skip(f"the time shift in {text} has no equivalent")
-        return _duration_text(_seconds(resolved, "window"))
+        return format_duration(_seconds(resolved, "window"))
 
     def _as_condition(self, value: Any) -> bool | _Condition:
         if isinstance(value, (bool, _Condition)):

@@ -1,18 +1,13 @@
-"""Slack, Microsoft Teams and Discord incoming webhooks: the same message in each one's JSON shape."""
+"""Microsoft Teams' Workflows webhooks: the message as an Adaptive Card."""
 from __future__ import annotations
 
 from alerts.models import NotificationChannel
+from alerts.notifications import Channel, register
 from alerts.notifications.base import post
 from alerts.notifications.message import Message
 
-DISCORD_MAX = 2000  # characters a Discord message may have
 
-
-def send_slack(channel: NotificationChannel, message: Message) -> None:
-    post(channel.settings["url"], json={"text": message.text})
-
-
-def send_teams(channel: NotificationChannel, message: Message) -> None:
+def send(channel: NotificationChannel, message: Message) -> None:
     """An Adaptive Card, what Teams' Workflows webhooks take."""
     card = {"type": "AdaptiveCard", "version": "1.4", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "body": [{"type": "TextBlock", "text": message.title, "weight": "bolder", "wrap": True},
@@ -21,5 +16,4 @@ def send_teams(channel: NotificationChannel, message: Message) -> None:
         {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
 
 
-def send_discord(channel: NotificationChannel, message: Message) -> None:
-    post(channel.settings["url"], json={"content": message.text[:DISCORD_MAX]})
+register(Channel("teams", "Microsoft Teams", frozenset({"url"}), send))

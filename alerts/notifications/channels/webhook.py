@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
 
 from alerts.models import NotificationChannel
+from alerts.notifications import Channel, register
 from alerts.notifications.base import DeliveryError, post
 from alerts.notifications.message import Message
 
@@ -27,6 +29,7 @@ def render_body(template: str, message: Message) -> object:
 
 
 def send(channel: NotificationChannel, message: Message) -> None:
+    """The message as JSON (or the body template), with the secret as a bearer token."""
     settings = channel.settings
     try:
         body = render_body(settings["body"], message) if settings.get("body") else message.as_json()
@@ -36,3 +39,26 @@ def send(channel: NotificationChannel, message: Message) -> None:
     if channel.secret:
         headers["Authorization"] = f"Bearer {channel.secret}"
     post(settings["url"], json=body, headers=headers)
+
+
+def check(settings: dict[str, Any]) -> list[str]:
+    """The body template must give JSON; headers are names to texts."""
+    problems = _body(settings.get("body", ""))
+    headers = settings.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        problems.append('headers: an object of header names to text values, e.g. {"X-Team": "noc"}')
+    return problems
+
+
+def _body(template: Any) -> list[str]:
+    if not isinstance(template, str):
+        return ["body: a JSON body template, as text"]
+    try:
+        if template:
+            render_body(template, Message.test("check"))
+    except ValueError as exc:
+        return [f"body: {exc}"]
+    return []
+
+
+register(Channel("webhook", "Webhook (JSON)", frozenset({"url", "body", "headers"}), send, check))

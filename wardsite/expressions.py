@@ -1,4 +1,8 @@
-r"""Alert rule expressions: parsed with lark (LALR) into a `Condition`, compiled to one MetricsQL query.
+r"""Rule expressions: parsed with lark (LALR) into a `Condition`, compiled to one MetricsQL query.
+
+Alert rules (`alerts`) and template triggers (`templates_app`) are written in this language, so it lives below
+both, beside the VictoriaMetrics client whose query language it compiles to: templates check their triggers with
+it without importing `alerts`, and it needs nothing from either (docs/architecture.md, "Layers").
 
 The language (docs/templates.md "Trigger expressions"):
 
@@ -11,7 +15,7 @@ The language (docs/templates.md "Trigger expressions"):
     selector    metric[{label OP "value", ...}]     OP: =  !=  =~  !~  (regexes match the whole value)
 
 Metric and label names are `[a-zA-Z_][a-zA-Z0-9_]*`; a metric called `nodata` must be written `last(nodata)`.
-Durations are a whole number and one unit, s m h d w (`30s`, `5m`, `1h`), never 0. Numbers may be negative,
+Durations are wardsite.durations': a whole number and one unit, s m h d w (`30s`, `5m`, `1h`), never 0. Numbers may be negative,
 decimal or use an exponent (`-100`, `1.5`, `1e9`). Strings are double-quoted; `\"` and `\\` are their escapes
 and any other backslash is kept, so a regex reads `"Gi\d+/0/\d+"`. Regexes are checked with Python's `re`;
 VictoriaMetrics runs them as Go RE2, which has no lookarounds or backreferences.
@@ -41,9 +45,9 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
+from wardsite.durations import format_duration, parse_duration
 from wardsite.victoria import escape_label_value
 
-DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DEFAULT_WINDOW = 300  # seconds, for every function but last
 LAST_LOOKBACK = 600  # seconds: how far back last() looks for the newest sample
 NODATA_LOOKBACK = 86400  # seconds: series silent for longer are forgotten by nodata() (VM cannot list them)
@@ -53,7 +57,6 @@ ROLLUPS = {
 }
 FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 
-_DURATION = re.compile(r"(\d+)([smhdw])")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _STRING_ESCAPE = re.compile(r'\\([\\"])')
 
@@ -245,14 +248,10 @@ _PARSER = Lark(_GRAMMAR, parser="lalr", transformer=_Builder())
 
 
 def _seconds(token: Token) -> int:
-    match = _DURATION.fullmatch(token.value)
-    if not match:
-        raise ExpressionError.at_token(
-            token, f"'{token.value}' is not a duration: write a whole number and s, m, h, d or w, e.g. 5m")
-    seconds = int(match[1]) * DURATION_SECONDS[match[2]]
-    if not seconds:
-        raise ExpressionError.at_token(token, f"'{token.value}': a duration must be longer than 0")
-    return seconds
+    try:
+        return parse_duration(token.value)
+    except ValueError as exc:
+        raise ExpressionError.at_token(token, str(exc)) from None
 
 
 def _number(token: Token) -> float:
@@ -354,7 +353,7 @@ def recovery_metricsql(condition: Condition) -> str | None:
 def _recovery(test: Test) -> str | None:
     """The negation of a nodata-only tree (De Morgan: and <-> or), None if it holds a comparison."""
     if isinstance(test, NoData):
-        return f"present_over_time({_selector(test.selector)}[{_duration(test.window)}])"
+        return f"present_over_time({_selector(test.selector)}[{format_duration(test.window)}])"
     if isinstance(test, Comparison):
         return None
     parts = [_recovery(part) for part in test.conditions]
@@ -368,10 +367,10 @@ def _recovery(test: Test) -> str | None:
 def _compile(test: Test) -> str:
     if isinstance(test, Comparison):
         value = test.value
-        rollup = f"{ROLLUPS[value.function]}({_selector(value.selector)}[{_duration(value.window)}])"
+        rollup = f"{ROLLUPS[value.function]}({_selector(value.selector)}[{format_duration(value.window)}])"
         return f"{rollup} {test.operator} {_number_text(test.threshold)}"
     if isinstance(test, NoData):
-        return f"lag({_selector(test.selector)}[{_duration(NODATA_LOOKBACK)}]) > {test.window}"
+        return f"lag({_selector(test.selector)}[{format_duration(NODATA_LOOKBACK)}]) > {test.window}"
     operator = "and" if isinstance(test, And) else "or"
     return f" {operator} on(device_id) ".join(
         f"({_compile(part)})" if isinstance(part, (And, Or)) else _compile(part) for part in test.conditions)
@@ -383,14 +382,6 @@ def _selector(selector: Selector) -> str:
     matchers = ", ".join(f'{m.label}{m.operator}"{escape_label_value(m.value)}"'
                          for m in selector.matchers)
     return f"{selector.metric}{{{matchers}}}"
-
-
-def _duration(seconds: int) -> str:
-    """300 -> '5m': the largest unit that divides it."""
-    for unit in ("w", "d", "h", "m"):
-        if seconds % DURATION_SECONDS[unit] == 0:
-            return f"{seconds // DURATION_SECONDS[unit]}{unit}"
-    return f"{seconds}s"
 
 
 def _number_text(value: float) -> str:

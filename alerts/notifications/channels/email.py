@@ -1,19 +1,26 @@
 """Email over SMTP: plain, STARTTLS or implicit TLS, with login when a username is set."""
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
 from alerts.models import NotificationChannel
-from alerts.notifications.base import TIMEOUT_SECONDS, DeliveryError
+from alerts.notifications import Channel, register
+from alerts.notifications.base import TIMEOUT_SECONDS, DeliveryError, recipients_problems
 from alerts.notifications.message import Message
 
 DEFAULT_FROM = "wardflux@localhost"
+SMTP_SECURITY = ("none", "starttls", "tls")
 
 
 def send(channel: NotificationChannel, message: Message) -> None:
+    """One mail to every address of `to`."""
     settings = channel.settings
     mail = EmailMessage()
     mail["Subject"] = message.title
@@ -55,3 +62,44 @@ def tls_context(settings: dict[str, Any]) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=ca_file)
     except OSError as exc:  # ssl.SSLError is one too; the file went away or changed since it was saved
         raise DeliveryError(f"ca_file {ca_file}: {exc.__class__.__name__}: {exc}", permanent=True) from None
+
+
+def check(settings: dict[str, Any]) -> list[str]:
+    """Recipients, sender, port, security and CA file, each problem naming its key."""
+    problems = recipients_problems(settings.get("to"), "to", _email)
+    if "from" in settings:
+        problems += [f"from: {p}" for p in _email(settings["from"])]
+    port = settings.get("port", 25)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        problems.append("port: give a TCP port, 1 to 65535")
+    if settings.get("security", "none") not in SMTP_SECURITY:
+        problems.append(f"security: one of {', '.join(SMTP_SECURITY)}")
+    if "ca_file" in settings:
+        problems += [f"ca_file: {p}" for p in _ca_file(settings["ca_file"], settings.get("security", "none"))]
+    return problems
+
+
+def _email(value: Any) -> list[str]:
+    try:
+        EmailValidator()(value if isinstance(value, str) else "")
+    except ValidationError:
+        return [f"{value!r} is not an email address"]
+    return []
+
+
+def _ca_file(path: Any, security: Any) -> list[str]:
+    if security not in ("starttls", "tls"):
+        return ["only used with TLS: set security to starttls or tls, or leave ca_file out"]
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return [f"{path!r} is not an absolute path, e.g. /etc/ssl/private-ca.pem"]
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        return [f"{path} is not a readable file"]
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError:
+        return [f"{path} holds no PEM CA certificate"]
+    return []
+
+
+register(Channel("email", "Email (SMTP)", frozenset({"to", "from", "host", "port", "security", "username", "ca_file"}),
+                 send, check))
