@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.netns import NetnsUnavailable, TestNetwork, remove_stale_namespaces
-from tests.snmp_agents import SNMPSIM_STORE, SnmpsimAgent, serve_recording
+from tests.snmpsim_agents import SNMPSIM_STORE, SnmpsimAgent, serve_recording
 
 LAB_PREFIX = "203.0.113"
 LAB_COMMUNITY = "public"

@@ -19,7 +19,7 @@ from discovery.classifier import (
     shipped_rules,
     vendor_name,
 )
-from tests.snmp_agents import _snmprec_value
+from tests.snmpsim_agents import _snmprec_value
 
 SYS_DESCR, SYS_OBJECT_ID = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0"
 RECORDINGS = Path(snmpsim_data.__file__).parent / "data"

@@ -14,7 +14,8 @@ from pysnmp.proto.api import v2c
 from snmp import client
 from snmp.choices import AuthProtocol, PrivProtocol
 from snmp.client import SNMPAuthError, SNMPProtocolError, SNMPTimeout, SNMPType, Target, Value, usm
-from tests.snmp_agents import SnmpdAgent, SnmpsimAgent, V3User, free_udp_port, parse_net_snmp
+from tests.snmp_agents import SnmpdAgent, V3User, free_udp_port, parse_net_snmp
+from tests.snmpsim_agents import SnmpsimAgent
 
 SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"

@@ -1,6 +1,6 @@
 """Which snmpsim-data recordings verify which default template (see templates_app/README.md).
 
-Paths are relative to snmpsim_data/data, without the .snmprec[.bz2] extension, as in tests/snmp_agents.py's
+Paths are relative to snmpsim_data/data, without the .snmprec[.bz2] extension, as in tests/snmpsim_agents.py's
 SNMPSIM_RECORDINGS; served by snmpsim, each answers to its basename as community.
 
 - VERIFIED_BY: template key -> recordings of devices it targets. Templates with match rules must be the one
