@@ -76,10 +76,11 @@ SEVERITY_COLOURS = {"critical": "#b00020", "high": "#e65100", "medium": "#f9a825
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("subject", "rule", "coloured_severity", "status", rounded_column("value", "value"), "triggered_at",
-                    "suppression_detail", "acknowledged_by", "resolved_at")
-    list_filter = ("status", "severity", "suppression", "rule", ("acknowledged_at", admin.EmptyFieldListFilter))
-    search_fields = ("rule__name", "device__name", "labels")
+    list_display = ("subject", "title_link", "source", "coloured_severity", "status", rounded_column("value", "value"),
+                    "triggered_at", "suppression_detail", "acknowledged", "resolved_at")
+    list_filter = ("status", "severity", "source", "suppression", "rule",
+                   ("acknowledged_at", admin.EmptyFieldListFilter))
+    search_fields = ("rule__name", "name", "device__name", "labels")
     list_select_related = ("rule", "device", "acknowledged_by")
     date_hierarchy = "pending_since"
     actions = ("acknowledge_alerts", "resolve_alerts")
@@ -96,15 +97,35 @@ class AlertAdmin(admin.ModelAdmin):
         return format_html('<b style="color: {}">{}</b>', SEVERITY_COLOURS[alert.severity],
                            alert.get_severity_display())
 
+    @admin.display(description="alert", ordering="rule__name")
+    def title_link(self, alert: Alert) -> str:
+        """The rule's name, or the Zabbix problem's name linking to it in Zabbix's frontend."""
+        if alert.external_url:
+            return format_html('{} <a href="{}" target="_blank" rel="noopener">↗</a>', alert.title, alert.external_url)
+        return alert.title
+
+    @admin.display(description="acknowledged", ordering="acknowledged_at")
+    def acknowledged(self, alert: Alert) -> str:
+        """Who acknowledged: our user, or as the source said (a Zabbix user's acknowledgement)."""
+        if alert.acknowledged_at is None:
+            return ""
+        return str(alert.acknowledged_by or alert.acknowledgement.partition(":")[0] or "yes")
+
     @admin.action(description="Acknowledge the selected alerts", permissions=["change"])
     def acknowledge_alerts(self, request, queryset) -> None:
-        count = services.acknowledge(queryset, request.user)
-        self.message_user(request, f"{count} alerts acknowledged.")
+        self._act(request, "acknowledged", lambda: services.acknowledge(queryset, request.user))
 
     @admin.action(description="Resolve the selected alerts", permissions=["change"])
     def resolve_alerts(self, request, queryset) -> None:
-        count = services.resolve(queryset)
-        self.message_user(request, f"{count} alerts resolved.")
+        self._act(request, "resolved", lambda: services.resolve(queryset, request.user))
+
+    def _act(self, request, what: str, act) -> None:
+        try:
+            count = act()
+        except services.RemoteRefused as exc:
+            self.message_user(request, f"Nothing {what}: {exc}", messages.ERROR)
+        else:
+            self.message_user(request, f"{count} alerts {what}.")
 
 
 @admin.register(MaintenanceWindow)

@@ -43,3 +43,11 @@ class Suppression(models.TextChoices):
     RECOVERING = "recovering", "Device just back up"
     PARENT_RECOVERING = "parent_recovering", "A device it depends on just came back"
     FLAPPING = "flapping", "Flapping"
+    AT_SOURCE = "at_source", "Suppressed at its source (Zabbix)"
+
+
+class AlertSource(models.TextChoices):
+    """Who raised the alert: our engine (from a rule) or a Zabbix server (a problem, kept in step by the bridge)."""
+
+    LOCAL = "local", "WARD FLUX"
+    ZABBIX = "zabbix", "Zabbix"

@@ -11,4 +11,4 @@ class AlertFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Alert
-        fields = ["status", "severity", "rule", "device"]
+        fields = ["status", "severity", "source", "rule", "device"]

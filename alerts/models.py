@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import AlertStatus, DeliveryEvent, DeliveryStatus, Suppression
+from alerts.choices import AlertSource, AlertStatus, DeliveryEvent, DeliveryStatus, Suppression
 from alerts.notifications import channel_kinds, settings_problems
 from alerts.series import unknown_metrics
 from devices.models import Device
@@ -159,7 +159,15 @@ class Alert(models.Model):
     a conditional UPDATE, so concurrent evaluators never duplicate an alert or its notifications.
     """
 
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts",
+                             help_text="The rule that raised it; empty for an alert from another source (Zabbix).")
+    source = models.CharField(max_length=10, choices=AlertSource.choices, default=AlertSource.LOCAL,
+                              help_text="Who raised it: our engine, or a Zabbix server (kept in step by the bridge).")
+    name = models.CharField(max_length=255, blank=True,
+                            help_text="What it is about when it has no rule: the Zabbix problem's name.")
+    detail = models.CharField(max_length=255, blank=True, help_text="Operational data shown with a Zabbix problem.")
+    external_url = models.URLField(max_length=500, blank=True,
+                                   help_text="Where its source shows it, e.g. the problem in Zabbix's frontend.")
     device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="alerts")
     fingerprint = models.CharField(max_length=64, help_text="Hash of the series' labels: one open alert per value.")
@@ -190,11 +198,19 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "fingerprint"], name="%(app_label)s_%(class)s_one_open",
                                     condition=Q(status__in=AlertStatus.open())),
+            models.CheckConstraint(condition=Q(source=AlertSource.LOCAL, rule__isnull=False)
+                                   | (~Q(source=AlertSource.LOCAL) & ~Q(name="")),
+                                   name="%(app_label)s_%(class)s_rule_or_name"),
         ]
-        indexes = [models.Index(fields=["status", "rule"])]
+        indexes = [models.Index(fields=["status", "rule"]), models.Index(fields=["source", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.rule} on {self.subject} ({self.get_status_display()})"
+        return f"{self.title} on {self.subject} ({self.get_status_display()})"
+
+    @property
+    def title(self) -> str:
+        """The rule's name, or the name the other source gave it."""
+        return self.rule.name if self.rule_id else self.name
 
     @property
     def subject(self) -> str:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -37,15 +39,45 @@ def ensure_builtin_rules() -> None:
                                                      else fields["name"]})
 
 
+class RemoteRefused(Exception):
+    """The alert's source (a Zabbix server) refused, or could not be asked: nothing changed here."""
+
+
+class RemoteSource(Protocol):
+    """What the app owning an alert source (the Zabbix bridge) does when people act on its alerts here."""
+
+    def acknowledge(self, alerts: list[Alert], user: User, comment: str) -> None: ...
+
+    def close(self, alerts: list[Alert], user: User) -> None: ...
+
+
+# AlertSource value -> its RemoteSource; filled by the owning app in its ready() (alerts cannot import it)
+remote_sources: dict[str, RemoteSource] = {}
+
+
+def _tell_sources(alerts: QuerySet[Alert], act: Callable[[RemoteSource, list[Alert]], None]) -> None:
+    """Ask each remote source to act on its alerts among `alerts` first; RemoteRefused stops everything."""
+    for source, handler in remote_sources.items():
+        theirs = list(alerts.filter(source=source).select_related("device"))
+        if theirs:
+            act(handler, theirs)
+
+
 def acknowledge(alerts: QuerySet[Alert], user: User, comment: str = "") -> int:
-    """Acknowledge the open, unacknowledged alerts among `alerts`; returns how many."""
-    return alerts.filter(status__in=AlertStatus.open(), acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=user, acknowledgement=comment)
+    """Acknowledge the open, unacknowledged alerts among `alerts`; returns how many. An alert of another source
+    is acknowledged there first (a Zabbix problem: event.acknowledge); if it refuses, RemoteRefused and nothing
+    changes."""
+    alerts = alerts.filter(status__in=AlertStatus.open(), acknowledged_at__isnull=True)
+    _tell_sources(alerts, lambda source, theirs: source.acknowledge(theirs, user, comment))
+    return alerts.update(acknowledged_at=timezone.now(), acknowledged_by=user, acknowledgement=comment)
 
 
-def resolve(alerts: QuerySet[Alert]) -> int:
-    """Resolve firing alerts by hand (the condition may still hold: it fires again on the next evaluation)."""
-    return alerts.filter(status=AlertStatus.FIRING).update(status=AlertStatus.RESOLVED, resolved_at=timezone.now())
+def resolve(alerts: QuerySet[Alert], user: User | None = None) -> int:
+    """Resolve firing alerts by hand (the condition may still hold: it fires again on the next evaluation). An
+    alert of another source is closed there first (Zabbix closes a problem only if its trigger allows it)."""
+    alerts = alerts.filter(status=AlertStatus.FIRING)
+    _tell_sources(alerts, lambda source, theirs: source.close(theirs, user))
+    return alerts.update(status=AlertStatus.RESOLVED, resolved_at=timezone.now())
 
 
 def deliveries_for(events: list[Event]) -> list[tuple[int, int, str]]:

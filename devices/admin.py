@@ -43,16 +43,18 @@ class DeviceAdmin(ExtendedModelAdmin):
     extensions = device_page
     list_display = ("name", "address", "device_type", "group", "state_badge", "state_since", "flapping", "last_seen")
     list_filter = ("state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
-    search_fields = ("name", "address", "aliases__address", "vendor", "model", "description")
+    search_fields = ("name", "address", "aliases__address", "vendor", "model", "serial_number", "location",
+                     "description")
     list_select_related = ("group",)
     autocomplete_fields = ("parent",)
     filter_horizontal = ("tags",)
-    readonly_fields = ("state", "state_since", "last_seen", "created", "updated")
+    readonly_fields = ("source", "state", "state_since", "last_seen", "created", "updated")
     list_per_page = 100
     own_actions = ("enable_icmp", "disable_icmp", "enable_snmp", "disable_snmp")
     fieldsets = (
         (None, {"fields": ("name", "address", "device_type", "group", "tags", "parent", "description")}),
-        ("Hardware", {"fields": ("vendor", "model", "os_version")}),
+        ("Hardware and location", {"fields": ("vendor", "model", "os_version", "serial_number", "location",
+                                              ("latitude", "longitude"))}),
         ("Monitoring", {"fields": ("icmp_enabled", "snmp_enabled", "snmp_port", "snmp_credential", "source")}),
         ("State", {"fields": ("state", "state_since", "last_seen", "created", "updated")}),
     )

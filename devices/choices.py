@@ -12,8 +12,11 @@ class DeviceType(models.TextChoices):
 
 
 class DeviceSource(models.TextChoices):
+    """Who knows the device: our inventory, a Zabbix server, or both (one device, linked by address or by hand)."""
+
     LOCAL = "local", "Local"
     ZABBIX = "zabbix", "Zabbix"
+    BOTH = "both", "Local and Zabbix"
 
 
 class DeviceState(models.TextChoices):

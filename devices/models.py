@@ -61,6 +61,12 @@ class Device(models.Model):
     vendor = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100, blank=True)
     os_version = models.CharField("OS version", max_length=100, blank=True)
+    serial_number = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=200, blank=True, help_text="Where it is, e.g. 'DC1 row 3 rack 12'.")
+    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True,
+                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True,
+                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
     description = models.TextField(blank=True)
     group = models.ForeignKey(
         DeviceGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices", help_text="Site or group."
@@ -88,7 +94,8 @@ class Device(models.Model):
         help_text="Credential used to poll this device by SNMP.",
     )
     source = models.CharField(
-        max_length=10, choices=DeviceSource.choices, default=DeviceSource.LOCAL, help_text="Where this device came from."
+        max_length=10, choices=DeviceSource.choices, default=DeviceSource.LOCAL, editable=False,
+        help_text="Who knows it: our inventory, a Zabbix server, or both. Set by the Zabbix bridge."
     )
     state = models.CharField(max_length=10, choices=DeviceState.choices, default=DeviceState.UNKNOWN, editable=False)
     state_since = models.DateTimeField(default=timezone.now, editable=False, help_text="When the state last changed.")

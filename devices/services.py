@@ -21,23 +21,35 @@ STATE_METRIC = "device_up"
 
 
 def set_state(device_id: int, new: DeviceState | str, *, reason: str = "", at: datetime | None = None) -> bool:
-    """Move a device to `new` and record the transition; return False when it already was in that state.
+    """Move a device to `new` and record the transition; return False when it already was in that state."""
+    return set_states([(device_id, new, reason)], at=at) == 1
 
-    The conditional UPDATE makes concurrent callers safe: only one of them records the transition. Once it is
-    committed, `devices.signals.state_changed` is sent (the alert engine listens).
+
+def set_states(changes: Iterable[tuple[int, DeviceState | str, str]], *, at: datetime | None = None) -> int:
+    """Move many devices, each (device id, new state, reason), in one transaction; returns how many changed.
+
+    The rows are locked first, so concurrent callers are safe: only one of them records a transition. Once it is
+    committed, `devices.signals.state_changed` is sent per device (the alert engine listens).
     """
-    at = at or timezone.now()
+    at, wanted = at or timezone.now(), {pk: (new, reason) for pk, new, reason in changes}
+    if not wanted:
+        return 0
     with transaction.atomic():
-        row = Device.objects.select_for_update().filter(pk=device_id).exclude(state=new).values_list("state", "name")
-        if (found := row.first()) is None:
-            return False
-        previous, name = found
-        Device.objects.filter(pk=device_id).update(state=new, state_since=at)
-        DeviceStateChange.objects.create(device_id=device_id, previous=previous, new=new, at=at, reason=reason)
-        transaction.on_commit(functools.partial(state_changed.send, sender=Device, device_id=device_id,
-                                                previous=previous, new=new, at=at))
-    logger.info("%s is %s (was %s)%s", name, new, previous, f": {reason}" if reason else "")
-    return True
+        rows = Device.objects.select_for_update().filter(pk__in=wanted).values_list("pk", "state", "name")
+        moved = [(pk, previous, name) for pk, previous, name in rows if previous != wanted[pk][0]]
+        for new in {wanted[pk][0] for pk, _, _ in moved}:
+            Device.objects.filter(pk__in=[pk for pk, _, _ in moved if wanted[pk][0] == new]).update(
+                state=new, state_since=at)
+        DeviceStateChange.objects.bulk_create([
+            DeviceStateChange(device_id=pk, previous=previous, new=wanted[pk][0], at=at, reason=wanted[pk][1])
+            for pk, previous, _ in moved])
+        for pk, previous, _ in moved:
+            transaction.on_commit(functools.partial(state_changed.send, sender=Device, device_id=pk,
+                                                    previous=previous, new=wanted[pk][0], at=at))
+    for pk, previous, name in moved:
+        reason = wanted[pk][1]
+        logger.info("%s is %s (was %s)%s", name, wanted[pk][0], previous, f": {reason}" if reason else "")
+    return len(moved)
 
 
 def decide_state(current: str, *, answered: bool | None, failures: int, down_after: int) -> DeviceState | None:

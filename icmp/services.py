@@ -14,6 +14,7 @@ from django.utils import timezone
 from devices import services as device_services
 from devices.choices import DeviceState
 from devices.models import Device
+from icmp.history_sources import History, claimed_history
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
@@ -165,3 +166,15 @@ def history(device_id: int, window: str = "1h", points: int = 300) -> dict[str, 
     for row in series:
         out[row["metric"]["__name__"]] = [(float(t), float(v)) for t, v in row["values"]]
     return out
+
+
+def device_history(device: Device, window: str = "1h", points: int = 300) -> History:
+    """A device's ping history over `window`: from the app that claims it (`icmp.history_sources`, e.g. Zabbix),
+    else from VictoriaMetrics; every HISTORY_METRICS series is present. HistoryUnavailable or VictoriaError when
+    its source cannot be read."""
+    found = claimed_history(device, parse_duration(window), points)
+    if found is None:
+        return History(history(device.pk, window, points), availability([device.pk], window).get(device.pk),
+                       "victoriametrics")
+    return History({name: found.series.get(name, []) for name in HISTORY_METRICS}, found.availability,
+                   found.source, found.note)

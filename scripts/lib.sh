@@ -24,10 +24,21 @@ ensure_venv() {
   fi
 }
 
-ensure_apt() {  # ensure_apt PACKAGE:COMMAND ... - install the packages whose command is missing
+present() {  # present COMMAND|/FILE - is this command on the PATH (or this absolute file installed)?
+  case "$1" in
+    /*) [ -e "$1" ];;
+    *) command -v "$1" >/dev/null 2>&1;;
+  esac
+}
+
+# A real Zabbix 6.0 (server, frontend, sender) for the Zabbix bridge's tests and bench
+ZABBIX_APT=(zabbix-server-pgsql:/usr/sbin/zabbix_server zabbix-frontend-php:/usr/share/zabbix/api_jsonrpc.php
+            php-pgsql:/usr/share/doc/php-pgsql/copyright php-cli:php zabbix-agent:zabbix_sender)
+
+ensure_apt() {  # ensure_apt PACKAGE:COMMAND|PACKAGE:/FILE ... - install the packages whose command (file) is missing
   local missing=() item
   for item in "$@"; do
-    command -v "${item#*:}" >/dev/null 2>&1 || missing+=("${item%%:*}")
+    present "${item#*:}" || missing+=("${item%%:*}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

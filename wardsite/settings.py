@@ -194,6 +194,9 @@ DISCOVERY_MAX_ADDRESSES = env_int("DISCOVERY_MAX_ADDRESSES", 65536, minimum=1)  
 DISCOVERY_RATE_LIMIT = env_int("DISCOVERY_RATE_LIMIT", 1000, minimum=1)  # default packets per second of a rule
 DISCOVERY_REVERSE_DNS = env_bool("DISCOVERY_REVERSE_DNS", True)  # name found hosts by their PTR records
 DISCOVERY_CLASSIFIER_FILE = env_str("DISCOVERY_CLASSIFIER_FILE", "")  # your classification rules, tried first
+# --- Zabbix bridge -------------------------------------------------------------------------------
+# How often a new Zabbix server is synced (then editable per server in Periodic tasks).
+ZABBIX_SYNC_SECONDS = env_int("ZABBIX_SYNC_SECONDS", 60, minimum=5)
 
 # INFO tells an operator what matters (starts, errors, state changes, alerts and their deliveries); the
 # per-task and per-schedule lines ("Task ... received/succeeded", "Sending due task") come only with DEBUG.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/monitoring/icmp/", include("icmp.api.urls")),
     path("api/v1/monitoring/alerts/", include("alerts.api.urls")),
     path("api/v1/monitoring/discovery/", include("discovery.api.urls")),
+    path("api/v1/zabbix/", include("zabbix_bridge.api.urls")),
     re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),

@@ -44,10 +44,13 @@ class AlertRuleSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    """`suppression` says why nobody is told (blank: they are), `suppression_detail` in words; `suppressed_by` is
-    those words under their former name, kept for existing clients."""
+    """`source` says who raised it (our engine from `rule`, or Zabbix: `title` is the problem's name, `detail` its
+    operational data, `external_url` the problem in Zabbix's frontend). `suppression` says why nobody is told
+    (blank: they are), `suppression_detail` in words; `suppressed_by` is those words under their former name,
+    kept for existing clients."""
 
     rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    title = serializers.CharField(read_only=True, help_text="The rule's name, or the Zabbix problem's name.")
     device = serializers.SlugRelatedField(slug_field="name", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     subject = serializers.CharField(read_only=True)
@@ -55,7 +58,8 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "rule", "device", "subject", "labels", "status", "severity", "value", "first_value",
+        fields = ["id", "source", "rule", "title", "detail", "external_url", "device", "subject", "labels", "status",
+                  "severity", "value", "first_value",
                   "pending_since", "triggered_at", "suppression", "suppression_detail", "suppressed_by",
                   "acknowledged_at", "acknowledged_by", "acknowledgement", "resolved_at"]
 

@@ -72,14 +72,22 @@ class AlertViewSet(ReadOnlyModelViewSet):
         alert = self.get_object()
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not services.acknowledge(Alert.objects.filter(pk=alert.pk), request.user, body.validated_data["comment"]):
+        try:
+            done = services.acknowledge(Alert.objects.filter(pk=alert.pk), request.user, body.validated_data["comment"])
+        except services.RemoteRefused as exc:
+            return _refused(alert, "acknowledged", exc)
+        if not done:
             return _conflict(alert, "acknowledged")
         return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
 
     @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
     def resolve(self, request, pk=None):
         alert = self.get_object()
-        if not services.resolve(Alert.objects.filter(pk=alert.pk)):
+        try:
+            done = services.resolve(Alert.objects.filter(pk=alert.pk), request.user)
+        except services.RemoteRefused as exc:
+            return _refused(alert, "resolved", exc)
+        if not done:
             return _conflict(alert, "resolved")
         return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
 
@@ -89,3 +97,8 @@ def _conflict(alert: Alert, what: str) -> Response:
               f"it was acknowledged by {alert.acknowledged_by} at {alert.acknowledged_at:%Y-%m-%d %H:%M:%S}"
               if alert.acknowledged_at else f"it is {alert.status}")
     return Response({"detail": f"alert {alert.pk} cannot be {what}: {reason}"}, status=status.HTTP_409_CONFLICT)
+
+
+def _refused(alert: Alert, what: str, exc: services.RemoteRefused) -> Response:
+    """The alert's source refused (or could not be asked): its reason, and nothing changed here."""
+    return Response({"detail": f"alert {alert.pk} cannot be {what}: {exc}"}, status=status.HTTP_409_CONFLICT)

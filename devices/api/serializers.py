@@ -19,11 +19,12 @@ class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = [
-            "id", "url", "name", "address", "device_type", "vendor", "model", "os_version", "description", "group",
+            "id", "url", "name", "address", "device_type", "vendor", "model", "os_version", "serial_number",
+            "location", "latitude", "longitude", "description", "group",
             "tags", "parent", "icmp_enabled", "snmp_enabled", "snmp_port", "snmp_credential", "source", "state",
             "state_since", "last_seen", "created", "updated",
         ]
-        read_only_fields = ["state", "state_since", "last_seen", "created", "updated"]
+        read_only_fields = ["source", "state", "state_since", "last_seen", "created", "updated"]
         extra_kwargs = {"url": {"view_name": "devices-api:device-detail"}}
 
     def validate_address(self, value: str) -> str:

@@ -12,6 +12,7 @@ from devices.filtersets import DeviceFilterSet
 from devices.models import Device
 from icmp import services
 from icmp.api.serializers import ICMPStatusSerializer
+from icmp.history_sources import HistoryUnavailable
 from wardsite.durations import parse_duration
 from wardsite.victoria import VictoriaError
 
@@ -29,7 +30,8 @@ class ICMPStatusView(ListAPIView):
 
 
 class ICMPHistoryView(APIView):
-    """A device's ping series from VictoriaMetrics, plus its availability over the range."""
+    """A device's ping series, plus its availability over the range: from VictoriaMetrics, or from the app that
+    claims the device (a Zabbix device: from Zabbix); `source` says which, `note` what is missing."""
 
     @extend_schema(
         parameters=[OpenApiParameter("device_id", int, OpenApiParameter.PATH),
@@ -44,11 +46,13 @@ class ICMPHistoryView(APIView):
         except ValueError as exc:
             raise ValidationError({"range": [str(exc)]}) from None
         try:
-            series = services.history(device.pk, window)
-            availability = services.availability([device.pk], window).get(device.pk)
+            found = services.device_history(device, window)
         except VictoriaError as exc:
             return Response({"detail": f"VictoriaMetrics: {exc}"}, status=503)
+        except HistoryUnavailable as exc:  # the source is another system (e.g. Zabbix) and it failed: a bad gateway
+            return Response({"detail": str(exc)}, status=502)
         return Response(
-            {"device_id": device.pk, "device": device.name, "range": window, "availability": availability,
-             "series": {name: [[t, v] for t, v in points] for name, points in series.items()}}
+            {"device_id": device.pk, "device": device.name, "range": window, "availability": found.availability,
+             "source": found.source, "note": found.note,
+             "series": {name: [[t, v] for t, v in points] for name, points in found.series.items()}}
         )

@@ -1,0 +1,103 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
+
+from zabbix_bridge import migration, services
+from zabbix_bridge.api.serializers import ImportRequestSerializer, ZabbixHostSerializer, ZabbixServerSerializer
+from zabbix_bridge.client import ZabbixError
+from zabbix_bridge.migration import report
+from zabbix_bridge.models import ZabbixHost, ZabbixServer
+from zabbix_bridge.sync import SyncFailed
+
+
+class ServerPermissions(DjangoModelPermissions):
+    """Testing and syncing a server act on it: they need the change permission."""
+
+    perms_map = {**DjangoModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+    def has_permission(self, request, view) -> bool:
+        if view.action == "create":  # creating needs add, as usual
+            return request.user.has_perm("zabbix_bridge.add_zabbixserver")
+        return super().has_permission(request, view)
+
+
+class ZabbixServerViewSet(ModelViewSet):
+    """Zabbix servers the bridge reads; `test` connects and says the version or why not, `sync` syncs now."""
+
+    queryset = ZabbixServer.objects.all()
+    serializer_class = ZabbixServerSerializer
+    permission_classes = [ServerPermissions]
+    filterset_fields = ["enabled"]
+    search_fields = ["name", "url"]
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def test(self, request, pk=None):
+        """Connect and log in: `{"ok": true, "version": "6.0.14"}`, or `ok` false with the reason and its kind
+        (unreachable, tls, auth, unsupported, timeout, api)."""
+        server = self.get_object()
+        try:
+            version = services.test_connection(server)
+        except ZabbixError as exc:
+            return Response({"ok": False, "kind": exc.kind, "error": str(exc)})
+        return Response({"ok": True, "version": version})
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def sync(self, request, pk=None):
+        """Sync now, in this request: the summary, or 502 with the reason (the last good sync is kept); 409 in
+        standalone mode or for a disabled server."""
+        server = self.get_object()
+        try:
+            summary = services.sync_server(server.pk)
+        except SyncFailed as exc:
+            return Response({"detail": f"sync of {server.name} failed: {exc}"}, status=status.HTTP_502_BAD_GATEWAY)
+        if summary is None:
+            why = "it is disabled" if not server.enabled else "the monitoring mode is standalone"
+            return Response({"detail": f"{server.name} is not synced: {why}"}, status=status.HTTP_409_CONFLICT)
+        return Response(summary.as_dict())
+
+
+class ZabbixHostViewSet(ReadOnlyModelViewSet):
+    """Zabbix hosts as last synced, each with the device it is."""
+
+    queryset = ZabbixHost.objects.select_related("server", "device")
+    serializer_class = ZabbixHostSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["server", "enabled", "in_maintenance", "available"]
+    search_fields = ["host", "visible_name"]
+
+
+class CanImport(BasePermission):
+    """Importing hosts changes servers' devices: it needs the change permission on Zabbix servers and devices."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perms(["zabbix_bridge.change_zabbixserver", "devices.add_device",
+                                       "devices.change_device"])
+
+
+class ImportView(APIView):
+    """Move a Zabbix server's hosts to our own monitoring (docs/zabbix.md, "Moving off Zabbix"): the plan (dry run,
+    the default) or what was done, host by host; 400 naming `server` or `groups` when unknown, 502 when Zabbix
+    cannot be read."""
+
+    permission_classes = [IsAuthenticated, CanImport]
+
+    @extend_schema(request=ImportRequestSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        body = ImportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        asked = body.validated_data
+        try:
+            plan = migration.run_import(migration.find_server(asked.get("server")), asked["groups"],
+                                        dry_run=asked["dry_run"],
+                                        activate_standalone_mode=asked["activate_standalone"])
+        except migration.BadRequest as exc:
+            return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        except ZabbixError as exc:
+            return Response({"detail": f"Zabbix cannot be read, nothing was imported: {exc}", "kind": exc.kind},
+                            status=status.HTTP_502_BAD_GATEWAY)
+        return Response(report.as_dict(plan))
