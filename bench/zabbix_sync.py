@@ -301,8 +301,8 @@ def report(title: str, wall: float, summary: Any, phases: Phases, floor: float) 
           f"{summary.state_changes} state changes")
     api = sum(phases.api_seconds.values())
     calls = ", ".join(f"{m} {n}x {phases.api_seconds[m]:.2f} s" for m, n in phases.calls.most_common())
-    print(f"  read from Zabbix  {phases.seconds['read']:6.2f} s  (API requests {api:.2f} s: {calls}; "
-          f"building records {phases.seconds['read'] - api:.2f} s)")
+    print(f"  read from Zabbix  {phases.seconds['read']:6.2f} s  (API requests {api:.2f} s summed, hosts, problems "
+          f"and pings read side by side: {calls})")
     for name in ("apply hosts", "apply problems", "state"):
         print(f"  {name:<17} {phases.seconds[name]:6.2f} s  ({phases.queries[name]} SQL queries)")
     rest = wall - sum(phases.seconds[n] for n in ("read", "apply hosts", "apply problems", "state"))

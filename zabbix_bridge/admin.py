@@ -1,13 +1,16 @@
 """The Zabbix servers in the admin, and the Zabbix side of the device page (a column and an inline)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from devices.admin_extensions import device_page
 from devices.models import Device
@@ -15,7 +18,7 @@ from wardsite.forms import WriteOnlySecretsForm
 from zabbix_bridge import migration, services
 from zabbix_bridge.client import ZabbixError
 from zabbix_bridge.migration import report
-from zabbix_bridge.models import ZabbixHost, ZabbixServer
+from zabbix_bridge.models import ZabbixHost, ZabbixProblem, ZabbixServer
 from zabbix_bridge.sync import SyncFailed
 
 
@@ -118,6 +121,34 @@ class ZabbixHostAdmin(admin.ModelAdmin):
 
     @admin.display(description="in Zabbix")
     def zabbix_link(self, obj: ZabbixHost) -> str:
+        return format_html('<a href="{}" target="_blank" rel="noopener">open ↗</a>', obj.link)
+
+
+@admin.register(ZabbixProblem)
+class ZabbixProblemAdmin(admin.ModelAdmin):
+    """The Zabbix events behind alerts, with the acknowledgements and messages made in Zabbix."""
+
+    list_display = ("alert", "server", "eventid", "conversation", "zabbix_link")
+    list_filter = ("server",)
+    search_fields = ("eventid", "alert__name", "alert__device__name")
+    list_select_related = ("server", "alert__device")
+    readonly_fields = ("server", "eventid", "triggerid", "alert", "conversation", "zabbix_link")
+    exclude = ("acknowledges",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="acknowledgements and messages")
+    def conversation(self, obj: ZabbixProblem) -> str:
+        return format_html_join(mark_safe("<br>"), "{} {}: {}", (
+            (datetime.fromtimestamp(a["clock"], UTC).strftime("%Y-%m-%d %H:%M"), a["user"] or "?", a["message"])
+            for a in obj.acknowledges))
+
+    @admin.display(description="in Zabbix")
+    def zabbix_link(self, obj: ZabbixProblem) -> str:
         return format_html('<a href="{}" target="_blank" rel="noopener">open ↗</a>', obj.link)
 
 

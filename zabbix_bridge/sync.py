@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,9 +78,10 @@ def read(server: ZabbixServer) -> Snapshot:
             if missing:
                 raise ZabbixError("api", f"no host group named {', '.join(map(repr, missing))} on the server")
         groupids = [g.groupid for g in groups] if server.host_groups else None
-        hosts = client.hosts(groupids)
-        problems = client.problems(groupids)
-        pings = client.icmp_ping([h.hostid for h in hosts]) if hosts else {}
+        with ThreadPoolExecutor(max_workers=3) as pool:  # three independent reads, side by side
+            hosts, problems, pings = (pool.submit(client.hosts, groupids), pool.submit(client.problems, groupids),
+                                      pool.submit(client.icmp_ping, groupids=groupids))
+            hosts, problems, pings = hosts.result(), problems.result(), pings.result()
         return Snapshot(client.version, [g.name for g in groups], hosts, problems, pings, client.calls)
     finally:
         client.close()
@@ -109,7 +111,9 @@ def sync(server: ZabbixServer) -> Summary:
 
 
 def apply(server: ZabbixServer, snapshot: Snapshot, summary: Summary, now: datetime) -> None:
-    """Bring groups, devices and alerts in line with the snapshot (inside the caller's transaction)."""
+    """Bring groups, devices and alerts in line with the snapshot (inside the caller's transaction). Syncs of one
+    server take turns here (a scheduled one and "Sync now"), so a host is never made a device twice."""
+    ZabbixServer.objects.select_for_update().filter(pk=server.pk).first()
     links = HostSync(server, snapshot.hosts, snapshot.groups, summary, now).run()
     problem_sync.apply(server, snapshot.problems, links, summary, now)
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from wardsite.api import ModelValidationMixin
-from zabbix_bridge.models import ZabbixHost, ZabbixServer
+from zabbix_bridge.models import ZabbixHost, ZabbixProblem, ZabbixServer
 
 SECRETS = ("api_token", "password")
 
@@ -52,3 +52,14 @@ class ImportRequestSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=True, help_text="Only say what would be done (the default).")
     activate_standalone = serializers.BooleanField(
         default=False, help_text="After the import, set the active monitoring profile to standalone.")
+
+
+class ZabbixProblemSerializer(serializers.ModelSerializer):
+    """The Zabbix event behind an alert (source zabbix), with every acknowledgement and message made in Zabbix."""
+
+    server = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    link = serializers.CharField(read_only=True, help_text="The problem in Zabbix's frontend.")
+
+    class Meta:
+        model = ZabbixProblem
+        fields = ["id", "server", "eventid", "triggerid", "alert", "acknowledges", "link"]

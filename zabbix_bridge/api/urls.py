@@ -8,6 +8,7 @@ app_name = "zabbix-api"
 router = OptionalSlashRouter()
 router.register("servers", views.ZabbixServerViewSet)
 router.register("hosts", views.ZabbixHostViewSet)
+router.register("problems", views.ZabbixProblemViewSet)
 
 urlpatterns = [
     re_path(r"^import/?$", views.ImportView.as_view(), name="import"),

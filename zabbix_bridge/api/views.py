@@ -8,10 +8,11 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
 from zabbix_bridge import migration, services
-from zabbix_bridge.api.serializers import ImportRequestSerializer, ZabbixHostSerializer, ZabbixServerSerializer
+from zabbix_bridge.api.serializers import (
+    ImportRequestSerializer, ZabbixHostSerializer, ZabbixProblemSerializer, ZabbixServerSerializer)
 from zabbix_bridge.client import ZabbixError
 from zabbix_bridge.migration import report
-from zabbix_bridge.models import ZabbixHost, ZabbixServer
+from zabbix_bridge.models import ZabbixHost, ZabbixProblem, ZabbixServer
 from zabbix_bridge.sync import SyncFailed
 
 
@@ -101,3 +102,12 @@ class ImportView(APIView):
             return Response({"detail": f"Zabbix cannot be read, nothing was imported: {exc}", "kind": exc.kind},
                             status=status.HTTP_502_BAD_GATEWAY)
         return Response(report.as_dict(plan))
+
+
+class ZabbixProblemViewSet(ReadOnlyModelViewSet):
+    """The Zabbix events behind alerts: `?alert=` for one alert's, with who acknowledged or commented in Zabbix."""
+
+    queryset = ZabbixProblem.objects.select_related("server")
+    serializer_class = ZabbixProblemSerializer
+    permission_classes = [DjangoModelPermissions]
+    filterset_fields = ["server", "alert", "eventid"]

@@ -1,6 +1,7 @@
 """ZabbixClient: logs in to one Zabbix, reads what WARD FLUX needs from it, acknowledges problems."""
 from __future__ import annotations
 
+import itertools
 import logging
 import ssl
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ class _CountingAPI(ZabbixAPI):
     fill missing credentials from ZABBIX_* environment variables)."""
 
     def __init__(self, url: str, **kwargs: Any) -> None:
+        self._counter = itertools.count(1)  # next() is atomic: reads may run in threads
         self.calls = 0
         self._constructing = True
         super().__init__(url, skip_version_check=True, **kwargs)  # reads apiinfo.version; we check it ourselves
@@ -40,7 +42,7 @@ class _CountingAPI(ZabbixAPI):
             super().login(token, user, password)
 
     def send_api_request(self, method: str, params: Any = None, need_auth: bool = True) -> dict:
-        self.calls += 1
+        self.calls = next(self._counter)
         return super().send_api_request(method, params, need_auth)
 
 
@@ -153,11 +155,17 @@ class ZabbixClient:
         by_id = {event["eventid"]: event for event in events}
         return [records.problem(row, by_id.get(row["eventid"], {})) for row in rows]
 
-    def icmp_ping(self, hostids: list[str]) -> dict[str, tuple[float, int]]:
-        """(value, epoch seconds) of each host's latest `icmpping` (1 answered, 0 not); hosts without one left out."""
+    def icmp_ping(self, hostids: list[str] | None = None, *,
+                  groupids: list[str] | None = None) -> dict[str, tuple[float, int]]:
+        """(value, epoch seconds) of each host's latest `icmpping` (1 answered, 0 not), for these hosts, or in one
+        call for the hosts of these groups (all hosts when neither is given); hosts without one left out."""
+        if hostids == [] or groupids == []:
+            return {}
+        asked = [{"hostids": chunk} for chunk in self._chunks(hostids)] if hostids is not None else [
+            {"groupids": groupids} if groupids is not None else {}]
         latest: dict[str, tuple[float, int]] = {}
-        for chunk in self._chunks(hostids):
-            items = self._call("item.get", {"hostids": chunk, "filter": {"key_": "icmpping"},
+        for scope in asked:
+            items = self._call("item.get", {**scope, "templated": False, "filter": {"key_": "icmpping"},
                                             "output": ["itemid", "hostid", "lastvalue", "lastclock"]})
             for item in sorted(items, key=lambda item: int(item["lastclock"])):
                 if item["lastclock"] != "0":

@@ -47,7 +47,7 @@ def test_an_acknowledgement_made_here_appears_in_zabbix(problem, zabbix, api, ad
     assert (alert.acknowledged_by, alert.acknowledgement) == (admin_user, "on it, fibre cut")
 
 
-def test_an_acknowledgement_made_in_zabbix_appears_here_at_the_next_sync(problem, zabbix):
+def test_an_acknowledgement_made_in_zabbix_appears_here_at_the_next_sync(problem, zabbix, api, admin_client):
     alert, eventid, _, server = problem
     zabbix.call("event.acknowledge", {"eventids": [eventid], "action": 6, "message": "looking at it"})
     assert Alert.objects.get(pk=alert.pk).acknowledged_at is None
@@ -56,7 +56,10 @@ def test_an_acknowledgement_made_in_zabbix_appears_here_at_the_next_sync(problem
     alert.refresh_from_db()
     assert alert.acknowledged_at is not None and alert.acknowledged_by is None
     assert alert.acknowledgement == "Admin: looking at it"
-    assert alert.zabbix_problem.acknowledges[0]["message"] == "looking at it"
+    [event] = api.get("/api/v1/zabbix/problems/", {"alert": alert.pk}).json()["results"]
+    assert [(a["user"], a["message"]) for a in event["acknowledges"]] == [("Admin", "looking at it")]
+    page = admin_client.get("/admin/zabbix_bridge/zabbixproblem/").content.decode()
+    assert "Admin: looking at it" in page
 
 
 def test_a_problem_resolved_in_zabbix_is_resolved_after_the_next_sync(problem, zabbix):
