@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from devices import services as device_services
@@ -86,7 +87,7 @@ def ping_devices(devices: Sequence[Device]) -> dict[int, tuple[EffectiveSettings
 
 
 def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
-    """Ping a batch of devices once, write the series, update their status and state."""
+    """Ping a batch of devices once, update their status and state (together), then write the series."""
     devices = list(
         Device.objects.filter(pk__in=list(device_ids), icmp_enabled=True).select_related("group", *_DEVICE_RELATED)
     )
@@ -96,15 +97,16 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     results = ping_devices(devices)
     now = timezone.now()
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
-    outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+    with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
+        outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+        PingStatus.objects.bulk_update(
+            statuses.values(),
+            ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+             "jitter_ms", "packet_loss", "error"],
+        )
+        device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
     states = [(device, outcome.state) for device, outcome in zip(devices, outcomes)]
     get_client().write([*_samples(devices, results, now), *device_services.state_samples(states, now)])
-    PingStatus.objects.bulk_update(
-        statuses.values(),
-        ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
-         "jitter_ms", "packet_loss", "error"],
-    )
-    device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
     return outcomes
 
 

@@ -240,7 +240,7 @@ class Frontend(_ProcessGroup):
         self._port, self._server_port = port, server_port
 
     def start(self) -> None:
-        env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "2", "WARDFLUX_ZBX_DB": TEST_DB,
+        env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "4", "WARDFLUX_ZBX_DB": TEST_DB,
                "WARDFLUX_ZBX_DB_HOST": PG["host"], "WARDFLUX_ZBX_DB_PORT": str(PG["port"]),
                "WARDFLUX_ZBX_DB_USER": PG["user"], "WARDFLUX_ZBX_SERVER_PORT": str(self._server_port)}
         options = ("memory_limit=256M", "post_max_size=16M", "max_execution_time=300", "max_input_time=300",

@@ -70,7 +70,8 @@ def inventory_values(host: Host) -> dict[str, object]:
 
 
 class HostSync:
-    """One sync's work on hosts: `run()` returns {hostid: device id} of the hosts read."""
+    """One sync's work on hosts: `run()` returns {hostid: device id} of the hosts read; `known` then holds every
+    link of the server, as saved."""
 
     def __init__(self, server: ZabbixServer, hosts: list[Host], group_names: list[str], summary, now: datetime):
         self.server, self.hosts, self.summary, self.now = server, hosts, summary, now
@@ -89,7 +90,7 @@ class HostSync:
         old_tags = {h.hostid: list(self.known[h.hostid].tags) if h.hostid in self.known else [] for h in self.hosts}
         self._save_links(devices)
         sync_tags({devices[h.hostid].pk: (old_tags[h.hostid], tag_names(h)) for h in self.hosts})
-        self.summary.retired = retire(self.server, {h.hostid for h in self.hosts}, self.now)
+        self.summary.retired = self._retire()
         return {hostid: device.pk for hostid, device in devices.items()}
 
     def _devices_for(self, hosts: list[Host]) -> dict[str, Device]:
@@ -137,6 +138,20 @@ class HostSync:
                 setattr(device, ours, value)
         return before != [getattr(device, f) for f in COMPARED]
 
+    def _retire(self) -> int:
+        """Hosts no longer read from the server are retired: marked removed, their devices kept (a device in both
+        becomes ours alone); returns how many were retired now."""
+        present = {h.hostid for h in self.hosts}
+        gone = [zh for zh in self.known.values() if zh.hostid not in present and zh.removed_at is None]
+        ours = [zh.device for zh in gone if zh.device.source == DeviceSource.BOTH]
+        Device.objects.filter(pk__in=[d.pk for d in ours]).update(source=DeviceSource.LOCAL)
+        ZabbixHost.objects.filter(pk__in=[zh.pk for zh in gone]).update(removed_at=self.now)
+        for device in ours:
+            device.source = DeviceSource.LOCAL
+        for zh in gone:
+            zh.removed_at = self.now
+        return len(gone)
+
     def _save_links(self, devices: dict[str, Device]) -> None:
         new, changed = [], []
         for host in self.hosts:
@@ -146,6 +161,7 @@ class HostSync:
             _fill_link(zh, host, self.now)
             if zh.pk is None:
                 new.append(zh)
+                self.known[host.hostid] = zh
             elif before != [getattr(zh, f) for f in LINK_FIELDS if f != "synced_at"]:
                 changed.append(zh)
         ZabbixHost.objects.bulk_create(new, batch_size=500)
@@ -206,12 +222,3 @@ def sync_tags(changes: dict[int, tuple[list[str], list[str]]]) -> None:
             through.objects.filter(device_id=pk, tag_id__in=[ids[n] for n in old - new]).delete()
     through.objects.bulk_create([through(device_id=pk, tag_id=ids[n]) for pk, (old, new) in changes.items()
                                  for n in new - old], ignore_conflicts=True, batch_size=1000)
-
-
-def retire(server: ZabbixServer, present: set[str], now: datetime) -> int:
-    """Hosts no longer read from the server are retired: marked removed, their devices kept (a device in both
-    becomes ours alone); returns how many were retired now."""
-    gone = ZabbixHost.objects.filter(server=server, removed_at__isnull=True).exclude(hostid__in=present)
-    device_ids = list(gone.values_list("device_id", flat=True))
-    Device.objects.filter(pk__in=device_ids, source=DeviceSource.BOTH).update(source=DeviceSource.LOCAL)
-    return gone.update(removed_at=now)

@@ -36,10 +36,11 @@ def zabbix_view(host: Host, pings: dict[str, tuple[float, int]]) -> tuple[bool |
     return False, f"Zabbix {main.kind} interface unavailable" + (f": {main.error}" if main.error else "")
 
 
-def apply(server: ZabbixServer, hosts: list[Host], pings: dict[str, tuple[float, int]], now: datetime) -> int:
-    """Record Zabbix's view on each host and move the devices Zabbix decides; returns how many changed state."""
+def apply(server: ZabbixServer, links: dict[str, ZabbixHost], hosts: list[Host], pings: dict[str, tuple[float, int]],
+          now: datetime) -> int:
+    """Record Zabbix's view on each host and move the devices Zabbix decides; returns how many changed state.
+    `links` are the server's hosts by host id, with their devices, as the sync left them."""
     mode, changes, seen, changed_links = devices.monitoring_mode(), [], [], []
-    links = {zh.hostid: zh for zh in ZabbixHost.objects.filter(server=server).select_related("device")}
     for host in hosts:
         zh = links.get(host.hostid)
         if zh is None:

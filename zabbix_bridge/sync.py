@@ -98,8 +98,8 @@ def sync(server: ZabbixServer) -> Summary:
         raise SyncFailed(str(exc)) from exc
     summary = Summary(hosts=len(snapshot.hosts), problems=len(snapshot.problems), calls=snapshot.calls)
     with transaction.atomic():
-        apply(server, snapshot, summary, now)
-    summary.state_changes = state.apply(server, snapshot.hosts, snapshot.pings, now)
+        links = apply(server, snapshot, summary, now)
+    summary.state_changes = state.apply(server, links, snapshot.hosts, snapshot.pings, now)
     summary.seconds = time.monotonic() - started
     ZabbixServer.objects.filter(pk=server.pk).update(
         version=snapshot.version, last_sync_at=timezone.now(), last_attempt_at=now, last_error="",
@@ -110,12 +110,14 @@ def sync(server: ZabbixServer) -> Summary:
     return summary
 
 
-def apply(server: ZabbixServer, snapshot: Snapshot, summary: Summary, now: datetime) -> None:
-    """Bring groups, devices and alerts in line with the snapshot (inside the caller's transaction). Syncs of one
+def apply(server: ZabbixServer, snapshot: Snapshot, summary: Summary, now: datetime) -> dict[str, ZabbixHost]:
+    """Bring groups, devices and alerts in line with the snapshot (inside the caller's transaction); the server's
+    links to devices by host id, as saved. Syncs of one
     server take turns here (a scheduled one and "Sync now"), so a host is never made a device twice."""
     ZabbixServer.objects.select_for_update().filter(pk=server.pk).first()
-    links = HostSync(server, snapshot.hosts, snapshot.groups, summary, now).run()
-    problem_sync.apply(server, snapshot.problems, links, summary, now)
+    hosts = HostSync(server, snapshot.hosts, snapshot.groups, summary, now)
+    problem_sync.apply(server, snapshot.problems, hosts.run(), summary, now)
+    return hosts.known
 
 
 def retire_all(server: ZabbixServer) -> None:
