@@ -26,8 +26,11 @@ class SNMPCredential(models.Model):
     priv_protocol = models.CharField(max_length=10, choices=PrivProtocol.choices, blank=True, default="")
     priv_key = SecretField(max_length=255, blank=True, help_text="v3 privacy passphrase (stored encrypted).")
     context_name = models.CharField(max_length=100, blank=True, help_text="v3 context name (optional).")
-    timeout_ms = models.PositiveIntegerField(default=2000, help_text="Timeout per request in milliseconds.")
-    retries = models.PositiveSmallIntegerField(default=1)
+    timeout_ms = models.PositiveIntegerField(
+        default=2000, validators=[MinValueValidator(1), MaxValueValidator(30_000)],
+        help_text="Timeout per request in milliseconds (30,000 at most).")
+    retries = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)],
+                                               help_text="Retries after a timeout (10 at most).")
 
     class Meta:
         verbose_name = "SNMP credential"

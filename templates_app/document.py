@@ -19,6 +19,7 @@ from snmp.choices import ValueType
 from snmp.oids import parse_oid
 from snmp.validators import RESERVED_METRICS, RESERVED_PREFIXES
 from templates_app.choices import Severity
+from wardsite import yaml_input
 from wardsite.durations import format_duration, parse_duration
 from wardsite.expressions import ExpressionError
 from wardsite.expressions import parse as parse_expression
@@ -119,7 +120,7 @@ def load_text(text: str) -> Any:
     try:
         if stripped.startswith(("{", "[")):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml_input.load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DocumentError([f"not valid JSON or YAML: {exc}"]) from None
 

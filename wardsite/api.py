@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
@@ -47,6 +48,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         users = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:10])
         return Response({"detail": f"Still in use by: {users}"}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
+
+
+class Pagination(LimitOffsetPagination):
+    """`?limit=` (PAGE_SIZE by default) from `?offset=`; a page never holds more than `max_limit` objects."""
+
+    max_limit = 1000
 
 
 class OptionalSlashRouter(DefaultRouter):

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from snmp.oids import parse_oid
+from wardsite import yaml_input
 from wardsite.durations import UNITS, parse_duration
 
 SUPPORTED_VERSIONS = ("6.0", "6.2", "6.4", "7.0", "7.2", "7.4")
@@ -69,7 +70,7 @@ def read_export(text: str, *, filename: str = "") -> dict:
     if not isinstance(text, str) or not text.strip():
         raise ZabbixImportError(f"{where}empty input: expected a Zabbix template export (YAML, XML or JSON)")
     try:
-        data = _xml_data(text) if text.lstrip("\ufeff \t\r\n").startswith("<") else yaml.safe_load(text)
+        data = _xml_data(text) if text.lstrip("\ufeff \t\r\n").startswith("<") else yaml_input.load(text)
     except ET.ParseError as exc:
         raise ZabbixImportError(f"{where}malformed XML: {exc}") from None
     except yaml.YAMLError as exc:
