@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
@@ -13,7 +15,7 @@ class NotificationChannelForm(WriteOnlySecretsForm):
 
     class Meta:
         model = NotificationChannel
-        fields = "__all__"
+        exclude = ("secret_settings",)  # written through `settings`, shown masked (stored_secrets)
 
 
 @admin.register(NotificationChannel)
@@ -22,13 +24,19 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "enabled")
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
+    readonly_fields = ("stored_secrets",)
 
     actions = ("send_test",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("secret")  # the list never shows it: don't decrypt it
+        return super().get_queryset(request).defer("secret", "secret_settings")  # the list never shows them
 
-    @admin.action(description="Send a test notification")
+    @admin.display(description="Stored secret settings")
+    def stored_secrets(self, channel: NotificationChannel) -> str:
+        """The encrypted settings as far as they may be shown: a URL's scheme and host, header names."""
+        return json.dumps(channel.secrets_shown(), ensure_ascii=False) if channel.pk else "-"
+
+    @admin.action(description="Send a test notification", permissions=["change"])
     def send_test(self, request, queryset) -> None:
         for channel in NotificationChannel.objects.filter(pk__in=queryset.values("pk")):  # with the secret
             record = services.send_test(channel)

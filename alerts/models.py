@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from croniter import croniter
 from django.conf import settings
@@ -12,12 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.choices import AlertSource, AlertStatus, DeliveryEvent, DeliveryStatus, Suppression
-from alerts.notifications import channel_kinds, settings_problems
+from alerts.notifications import channel_kinds, secret_settings, settings_problems
 from alerts.series import unknown_metrics
 from devices.models import Device
 from templates_app.choices import Severity
 from wardsite.expressions import ExpressionError, held_for, metrics, parse
-from wardsite.secrets import SecretField
+from wardsite.outbound import url_shown
+from wardsite.secrets import SecretField, SecretJSONField
+from wardsite.text import quote
 
 MAX_MINUTES = 7 * 1440
 # Labels every series has; an alert's subject adds the first other one (ifName, a sensor's name...).
@@ -32,7 +35,14 @@ class NotificationChannel(models.Model):
     enabled = models.BooleanField(default=True, help_text="A disabled channel is skipped.")
     settings = models.JSONField(default=dict, blank=True,
                                 help_text="The kind's settings, e.g. {\"url\": \"https://...\"} for chats and "
-                                          "webhooks, {\"to\": [\"noc@example.com\"]} for email; see docs/alerts.md.")
+                                          "webhooks, {\"to\": [\"noc@example.com\"]} for email; see docs/alerts.md. "
+                                          "Those carrying tokens (url of chats, webhooks and SMS; webhook headers) "
+                                          "are moved to the encrypted secret settings when saved; left out, the "
+                                          "stored ones are kept.")
+    secret_settings = SecretJSONField(
+        blank=True,
+        help_text="The settings that carry tokens, stored encrypted and never shown: only a URL's scheme and host "
+                  "and the header names are.")
     secret = SecretField(max_length=1000, blank=True,
                          help_text="SMTP password, SMS API token or webhook bearer token (stored encrypted, "
                                    "never shown).")
@@ -44,9 +54,34 @@ class NotificationChannel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def clean(self) -> None:
-        problems = settings_problems(self.kind, self.settings)
+        problems = settings_problems(self.kind, self.full_settings)
+        if not isinstance(self.secret_settings, dict):  # left out of an imported configuration, set later
+            problems = [p for p in problems if p.split(":")[0] not in secret_settings(self.kind)]
         if problems:
             raise ValidationError({"settings": problems})
+
+    def save(self, *args, **kwargs) -> None:
+        """The kind's secret settings go to `secret_settings` (encrypted), whichever of the two they were given in."""
+        if isinstance(self.settings, dict):
+            full, secret = self.full_settings, secret_settings(self.kind)
+            self.settings = {key: value for key, value in full.items() if key not in secret}
+            self.secret_settings = {key: value for key, value in full.items() if key in secret}
+        super().save(*args, **kwargs)
+
+    @property
+    def full_settings(self) -> dict[str, Any]:
+        """Every setting, the encrypted ones too (one given anew in `settings` wins): what a delivery uses."""
+        stored = self.secret_settings if isinstance(self.secret_settings, dict) else {}
+        secret = secret_settings(self.kind)
+        given = self.settings if isinstance(self.settings, dict) else {}
+        return {**{key: value for key, value in stored.items() if key in secret}, **given}
+
+    def secrets_shown(self) -> dict[str, Any]:
+        """What may be shown of the stored secret settings: a URL's scheme and host, the names of headers."""
+        stored = self.secret_settings if isinstance(self.secret_settings, dict) else {}
+        return {key: url_shown(value) if key == "url" else
+                {name: "…" for name in value} if isinstance(value, dict) else "…"
+                for key, value in sorted(stored.items())}
 
 
 class AlertRule(models.Model):
@@ -271,7 +306,7 @@ class MaintenanceWindow(models.Model):
     def clean(self) -> None:
         if self.recurrence:
             if not croniter.is_valid(self.recurrence):
-                raise ValidationError({"recurrence": f"{self.recurrence!r} is not a cron expression "
+                raise ValidationError({"recurrence": f"{quote(self.recurrence)} is not a cron expression "
                                                      "(minute hour day-of-month month day-of-week)"})
             if not self.duration_minutes:
                 raise ValidationError({"duration_minutes": "a recurring window needs a duration"})

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from alerts.choices import AlertStatus, DeliveryEvent
@@ -28,6 +28,14 @@ BUILTIN_RULES = {
                     "device that is not pinged). Suppressed while a device it depends on (parent) is down. Add "
                     "channels to be told."),
 }
+
+
+def most_severe_first(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """Alerts ordered most severe first (templates_app.choices.Severity's order), then newest, then by id: in the
+    database, so pages of it follow one another."""
+    rank = Case(*(When(severity=severity, then=Value(n)) for n, severity in enumerate(Severity.values)),
+                default=Value(len(Severity.values)), output_field=IntegerField())
+    return alerts.order_by(rank, F("triggered_at").desc(nulls_last=True), "-pk")
 
 
 def ensure_builtin_rules() -> None:

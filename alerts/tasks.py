@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = (5, 15, 60, 300)  # waits before the 2nd, 3rd... attempt of a transient failure
 # VictoriaMetrics makes a sample searchable about 1 s after it is written: evaluate a little later than that.
 STATE_CHANGE_DELAY_SECONDS = 1.5
-_BURST_SECONDS = 0.4  # state changes this close together (a batch) share one evaluation
+_BURST_SECONDS = 1  # state changes this close together (a batch) share one evaluation (whole seconds: Redis cache)
 
 
 @shared_task(name="alerts.evaluate", ignore_result=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from devices.choices import DeviceState, MonitoringMode
 from devices.models import Device, DeviceStateChange, MonitoringProfile
 from devices.signals import state_changed
+from wardsite.text import quote
 from wardsite.victoria import Sample
 
 logger = logging.getLogger(__name__)
@@ -107,5 +108,5 @@ def device_by_ref(ref: str) -> Device:
     if device is None and ref.isdigit():
         device = Device.objects.filter(pk=int(ref)).first()
     if device is None:
-        raise Device.DoesNotExist(f"no device named or numbered {ref!r}")
+        raise Device.DoesNotExist(f"no device named or numbered {quote(ref)}")
     return device

@@ -54,7 +54,7 @@ class DiscoveryRuleAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         schedules.set_schedule(obj, form.cleaned_data["schedule_cron"])
 
-    @admin.action(description="Scan now")
+    @admin.action(description="Scan now", permissions=["scan"])
     def scan_now(self, request, queryset) -> None:
         for rule in queryset:
             try:
@@ -64,6 +64,9 @@ class DiscoveryRuleAdmin(admin.ModelAdmin):
                 continue
             tasks.run.delay(run.pk)
             self.message_user(request, f"{rule}: run #{run.pk} queued; follow it under Discovery runs.")
+
+    def has_scan_permission(self, request) -> bool:
+        return request.user.has_perm("discovery.add_discoveryrun")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -11,6 +11,11 @@ class DiscoveryConfig(AppConfig):
 
     def ready(self) -> None:
         from discovery import checks  # noqa: F401 (registers them)
+        from discovery import targets
+        from wardsite import target_policy
+
+        # the SNMP test of an address (below discovery) keeps to the allow-list scans keep to
+        target_policy.set_allow_list(targets.allowed_networks, targets.ALLOW_LIST)
 
         post_delete.connect(_rule_deleted, sender="discovery.DiscoveryRule", dispatch_uid="discovery.rule_schedule")
         register(_no_allowed_network)

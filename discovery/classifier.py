@@ -22,6 +22,7 @@ from django.conf import settings
 
 from devices.choices import DeviceType
 from snmp.oids import parse_oid
+from wardsite.text import quote
 
 DATA = Path(__file__).parent / "data"
 ENTERPRISES = (1, 3, 6, 1, 4, 1)  # iso.org.dod.internet.private.enterprises
@@ -53,7 +54,7 @@ class Rule:
             raise ValueError(f"{origin}: a rule needs a name")
 
         def fail(field: str, why: str) -> ValueError:
-            return ValueError(f"{origin}: rule {name!r}: {field}: {why}")
+            return ValueError(f"{origin}: rule {quote(name)}: {field}: {why}")
 
         if unknown := sorted(set(data) - _KEYS):
             raise fail(unknown[0], f"unknown field (fields: {', '.join(sorted(_KEYS))})")
@@ -63,7 +64,7 @@ class Rule:
         if not any(text[key] for key in _SETS):
             raise fail("vendor", f"a rule must set at least one of {', '.join(_SETS)}")
         if text["device_type"] and text["device_type"] not in DeviceType.values:
-            raise fail("device_type", f"{text['device_type']!r} is not one of {', '.join(DeviceType.values)}")
+            raise fail("device_type", f"{quote(text['device_type'])} is not one of {', '.join(DeviceType.values)}")
         try:
             prefix = parse_oid(text["sys_object_id"]) if text["sys_object_id"] else None
         except ValueError as exc:

@@ -6,6 +6,7 @@ from discovery import schedules
 from discovery.models import AllowedNetwork, DiscoveryRule, RuleCredential
 from snmp.models import SNMPCredential
 from wardsite.config_io import Extra, Section, register
+from wardsite.text import quote
 
 
 def _credentials(rule: DiscoveryRule) -> list[str]:
@@ -15,11 +16,11 @@ def _credentials(rule: DiscoveryRule) -> list[str]:
 
 def _set_credentials(rule: DiscoveryRule, names: object) -> None:
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"expected a list of SNMP credential names, not {names!r}")
+        raise ValueError(f"expected a list of SNMP credential names, not {quote(names)}")
     found = SNMPCredential.objects.in_bulk(names, field_name="name")
     missing = [name for name in names if name not in found]
     if missing:
-        raise LookupError(f"no SNMP credential {missing[0]!r}")
+        raise LookupError(f"no SNMP credential {quote(missing[0])}")
     rule.rule_credentials.all().delete()
     RuleCredential.objects.bulk_create(RuleCredential(rule=rule, credential=found[name], position=position)
                                        for position, name in enumerate(dict.fromkeys(names)))
@@ -28,7 +29,7 @@ def _set_credentials(rule: DiscoveryRule, names: object) -> None:
 def _set_schedule(rule: DiscoveryRule, cron: object) -> None:
     """daily, weekly, a cron expression, or '' for none; ValueError otherwise."""
     if cron is not None and not isinstance(cron, str):
-        raise ValueError(f"expected daily, weekly, a cron expression or '', not {cron!r}")
+        raise ValueError(f"expected daily, weekly, a cron expression or '', not {quote(cron)}")
     schedules.set_schedule(rule, cron or "")
 
 

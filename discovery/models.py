@@ -9,8 +9,10 @@ from django.db import models
 from django.db.models import Q
 
 from devices.choices import DeviceType
+from discovery import limits
 from discovery import targets as target_lists
 from discovery.choices import AutoAdd, RunState
+from wardsite.text import quote
 
 
 def _validate_targets(value: str) -> None:
@@ -22,9 +24,11 @@ def _validate_targets(value: str) -> None:
 
 def _validate_ports(value: str) -> None:
     try:
-        parse_ports(value)
+        ports = parse_ports(value)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+    if problem := limits.ports_problem(ports):
+        raise ValidationError(problem)
 
 
 def parse_ports(value: str) -> tuple[int, ...]:
@@ -32,7 +36,7 @@ def parse_ports(value: str) -> tuple[int, ...]:
     ports = []
     for item in filter(None, (part.strip() for part in (value or "").replace(";", ",").split(","))):
         if not item.isdigit() or not 1 <= int(item) <= 65535:
-            raise ValueError(f"{item!r} is not a TCP port (1-65535)")
+            raise ValueError(f"{quote(item)} is not a TCP port (1-65535)")
         ports.append(int(item))
     return tuple(dict.fromkeys(ports))
 
@@ -83,11 +87,10 @@ class DiscoveryRule(models.Model):
         help_text="Also try SNMP on addresses that did not answer ping (for hosts that drop ICMP).")
     tcp_ports = models.CharField("TCP ports", max_length=200, blank=True, validators=[_validate_ports],
                                  help_text="Probed on ping-silent hosts, e.g. '22, 80, 443': a host accepting one is "
-                                           "alive.")
+                                           "alive (DISCOVERY_MAX_TCP_PORTS ports at most).")
     rate_limit = models.PositiveIntegerField(
-        "rate limit", default=_default_rate, validators=[MinValueValidator(1),
-                                                                          MaxValueValidator(100_000)],
-        help_text="Packets per second at most.")
+        "rate limit", default=_default_rate, validators=[MinValueValidator(1), limits.validate_rate],
+        help_text="Packets per second at most (DISCOVERY_MAX_RATE the highest allowed).")
     auto_add = models.CharField(max_length=10, choices=AutoAdd.choices, default=AutoAdd.OFF)
     device_group = models.ForeignKey("devices.DeviceGroup", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="discovery_rules", help_text="Group of the devices it adds.")

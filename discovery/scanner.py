@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from devices.reverse_dns import ptr_name
-from discovery import classifier, inventory, targets
+from discovery import classifier, inventory, limits, targets
 from discovery.choices import AutoAdd, RunState
 from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun, parse_ports
 from discovery.probe import HostProbe, probe_many
@@ -28,8 +28,9 @@ CHUNK = 1024  # addresses per progress step
 
 def start(rule: DiscoveryRule | None = None, *, target_text: str = "", exclusions: str = "",
           credential_ids: Sequence[int] = (), user=None) -> DiscoveryRun:
-    """A queued run of `rule`, or of ad-hoc targets and credentials. Raises TargetError for a bad target and
-    ScanRefused when a safety rule refuses the scan (both messages say which)."""
+    """A queued run of `rule`, or of ad-hoc targets and credentials, for `user` (None: a schedule or a command).
+    Raises TargetError for a bad target and ScanRefused when a safety rule refuses the scan (both messages say
+    which): the allow-list, the size limit, the rate and port maxima, limits.TooManyScans for the scans at once."""
     if rule is not None:
         target_text, exclusions = rule.targets, rule.exclusions
     networks = targets.parse(target_text)
@@ -37,8 +38,17 @@ def start(rule: DiscoveryRule | None = None, *, target_text: str = "", exclusion
         raise targets.TargetError("no target: give a network, range or address")
     targets.parse(exclusions)
     targets.check_scan(networks)
-    return DiscoveryRun.objects.create(rule=rule, targets=target_text, exclusions=exclusions,
-                                       credential_ids=list(credential_ids), requested_by=user)
+    limits.check_probes(*_rate_and_ports(rule))
+    with limits.admitted(user):
+        return DiscoveryRun.objects.create(rule=rule, targets=target_text, exclusions=exclusions,
+                                           credential_ids=list(credential_ids), requested_by=user)
+
+
+def _rate_and_ports(rule: DiscoveryRule | None) -> tuple[int, tuple[int, ...]]:
+    """Packets per second and TCP ports of a rule's scan, or of an ad-hoc one (DISCOVERY_RATE_LIMIT, no ports)."""
+    if rule is None:
+        return settings.DISCOVERY_RATE_LIMIT, ()
+    return rule.rate_limit, parse_ports(rule.tcp_ports)
 
 
 def execute(run_id: int, on_progress: Callable[[int], None] | None = None) -> DiscoveryRun:
@@ -70,13 +80,14 @@ def execute(run_id: int, on_progress: Callable[[int], None] | None = None) -> Di
 
 def _scan(run: DiscoveryRun, addresses: list[str], progress: _Progress) -> None:
     rule = run.rule
-    rate = rule.rate_limit if rule else settings.DISCOVERY_RATE_LIMIT
+    rate, tcp_ports = _rate_and_ports(rule)
+    # the maxima may have been lowered since the scan was started
+    rate, tcp_ports = min(rate, settings.DISCOVERY_MAX_RATE), tcp_ports[:settings.DISCOVERY_MAX_TCP_PORTS]
     progress(0, addresses=len(addresses))
     rtts = {}
     if rule is None or rule.icmp:
         rtts = sweep(addresses, rate=rate, on_chunk=lambda done: progress(SWEEP_SHARE * done // len(addresses)))
     alive = {a for a, rtt in rtts.items() if rtt is not None}
-    tcp_ports = parse_ports(rule.tcp_ports) if rule else ()
     snmp_silent = rule is not None and (rule.snmp_silent_hosts or not rule.icmp)
     credentials = _credentials(run)
     probed_silent = (snmp_silent and credentials) or tcp_ports

@@ -5,17 +5,22 @@ from croniter import croniter
 from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from discovery import limits
 from discovery.models import DiscoveryRule
+from wardsite.text import quote
 
 PRESETS = {"daily": "0 3 * * *", "weekly": "0 3 * * 0"}  # 03:00 every day / on Sundays
 
 
 def cron_of(value: str) -> str:
-    """'daily', 'weekly' or a 5-field cron expression -> the cron expression; '' -> ''; ValueError otherwise."""
+    """'daily', 'weekly' or a 5-field cron expression -> the cron expression; '' -> ''; ValueError otherwise, also
+    for one that would scan more often than DISCOVERY_MIN_SCHEDULE_MINUTES allows."""
     value = (value or "").strip()
     cron = PRESETS.get(value.lower(), value)
     if cron and (len(cron.split()) != 5 or not croniter.is_valid(cron)):
-        raise ValueError(f"{value!r} is not daily, weekly or a cron expression (minute hour day month weekday)")
+        raise ValueError(f"{quote(value)} is not daily, weekly or a cron expression (minute hour day month weekday)")
+    if cron and (problem := limits.schedule_problem(cron)):
+        raise ValueError(problem)
     return cron
 
 
@@ -30,7 +35,8 @@ def current_cron(rule: DiscoveryRule) -> str:
 
 def set_schedule(rule: DiscoveryRule, value: str) -> None:
     """Give the rule this schedule (a preset or cron, in TIME_ZONE), or none for ''; the task follows `enabled`."""
-    cron = cron_of(value)
+    # a schedule kept as it was is not checked again (saved before the minimum interval was raised, say)
+    cron = value if value and value == current_cron(rule) else cron_of(value)
     if not cron:
         if rule.schedule is not None:
             rule.schedule.delete()

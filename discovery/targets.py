@@ -9,6 +9,8 @@ from itertools import islice
 
 from django.conf import settings
 
+from wardsite.text import quote
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -38,14 +40,14 @@ def _parse_item(item: str) -> list[Network]:
         try:
             network = ipaddress.ip_network(item, strict=False)
         except ValueError as exc:
-            raise TargetError(f"{item!r} is not a network: {exc}") from None
+            raise TargetError(f"{quote(item)} is not a network: {exc}") from None
         if network.version == 6 and network.prefixlen != 128:
-            raise TargetError(f"{item!r}: IPv6 is scanned by explicit addresses only, not networks")
+            raise TargetError(f"{quote(item)}: IPv6 is scanned by explicit addresses only, not networks")
         return [network]
     try:
         return [ipaddress.ip_network(ipaddress.ip_address(item))]
     except ValueError:
-        raise TargetError(f"{item!r} is not an address, a range (10.0.0.10-10.0.0.50) or a network (10.0.0.0/24)"
+        raise TargetError(f"{quote(item)} is not an address, a range (10.0.0.10-10.0.0.50) or a network (10.0.0.0/24)"
                           ) from None
 
 
@@ -56,9 +58,9 @@ def _parse_range(item: str) -> list[Network]:
         last = (ipaddress.IPv4Address(f"{first_text.rsplit('.', 1)[0]}.{last_text}") if last_text.isdigit()
                 else ipaddress.IPv4Address(last_text))
     except ValueError:
-        raise TargetError(f"{item!r} is not an IPv4 range like 10.0.0.10-10.0.0.50 or 10.0.0.10-50") from None
+        raise TargetError(f"{quote(item)} is not an IPv4 range like 10.0.0.10-10.0.0.50 or 10.0.0.10-50") from None
     if last < first:
-        raise TargetError(f"{item!r}: the range ends before it starts")
+        raise TargetError(f"{quote(item)}: the range ends before it starts")
     return list(ipaddress.summarize_address_range(first, last))
 
 
@@ -86,6 +88,9 @@ def size(targets: Iterable[Network]) -> int:
     return sum(network.num_addresses for network in targets)
 
 
+ALLOW_LIST = "DISCOVERY_ALLOWED_NETWORKS and Discovery › Allowed networks in the admin"
+
+
 def allowed_networks() -> list[Network]:
     """DISCOVERY_ALLOWED_NETWORKS plus the allowed networks added in the admin."""
     from discovery.models import AllowedNetwork
@@ -101,7 +106,7 @@ def check_scan(targets: list[Network], *, limit: int | None = None) -> None:
     if outside:
         shown = ", ".join(islice(outside, 5)) + (" …" if len(outside) > 5 else "")
         raise ScanRefused(f"refused by the allow-list: {shown} outside the networks that may be scanned "
-                          f"(DISCOVERY_ALLOWED_NETWORKS and Discovery › Allowed networks in the admin)")
+                          f"({ALLOW_LIST})")
     limit = limit or settings.DISCOVERY_MAX_ADDRESSES
     if size(targets) > limit:
         raise ScanRefused(f"refused by the size limit: {size(targets)} addresses, more than "

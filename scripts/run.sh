@@ -25,6 +25,8 @@ export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export VICTORIA_URL="${VICTORIA_URL:-http://127.0.0.1:$VICTORIA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export LOG_LEVEL="${LOG_LEVEL:-INFO}"
+# served over plain HTTP on 127.0.0.1: no redirect to HTTPS, no HSTS, cookies over HTTP (docs/configuration.md)
+export HTTPS_ONLY="${HTTPS_ONLY:-0}"
 # What this instance uses: the settings read it, so `manage.py ...` in the checkout talks to this instance.
 {
   echo "# written by make run at $(date -u +%FT%TZ); manage.py reads it (the environment wins)"

@@ -78,7 +78,10 @@ def build(reading: Reading, *, device: str, items: Mapping[int, ItemInfo], inter
         out.samples.append(Sample("snmp_uptime_seconds", labels, reading.uptime_ticks / 100, ts))
     for item_id, value in reading.items.items():
         if item_id in items:
-            _item(out, reading, item_id, items[item_id], value, labels, previous, ts)
+            try:
+                _item(out, reading, item_id, items[item_id], value, labels, previous, ts)
+            except (TypeError, ValueError, AttributeError) as exc:  # labels or value map malformed: this item only
+                out.items[item_id] = ItemResult(value=value.text[:255], error=f"not written: {exc}")
     for if_index, info in interfaces.items():
         if_labels = {**labels, "ifIndex": str(if_index), "ifName": info.name}
         out.samples.extend(_interface(out, reading, if_index, info, if_labels, previous, ts))
@@ -151,7 +154,7 @@ def _item(out: Outcome, reading: Reading, item_id: int, info: ItemInfo, value: V
         return
     if info.value_type == ValueType.INTEGER:
         number = float(int(number))
-    out.samples.append(Sample(info.metric, labels, number, ts))
+    out.samples.append(Sample(info.metric, labels, float(number), ts))
     out.items[item_id] = ItemResult(value=text)
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from snmp.choices import AuthProtocol, IfStatus, PrivProtocol, SNMPVersion, ValueType
-from snmp.validators import access_problems, validate_metric_name, validate_oid
+from snmp.validators import access_problems, label_problems, validate_metric_name, validate_oid, value_map_problems
 from wardsite.secrets import SecretField
 
 SECRET_FIELDS = ("community", "auth_key", "priv_key")
@@ -35,6 +35,8 @@ class SNMPCredential(models.Model):
     class Meta:
         verbose_name = "SNMP credential"
         ordering = ["name"]
+        # sending a stored credential to an address a user names (SNMP test, ad-hoc scan) is a right of its own
+        permissions = [("use_snmpcredential", "Can use credentials in tests and scans")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(version__in=SNMPVersion.values), name="%(app_label)s_%(class)s_version_valid"
@@ -101,12 +103,17 @@ class MonitoringItem(models.Model):
         return f"{self.device}: {self.name} ({self.oid})"
 
     def clean(self) -> None:
+        """Labels and value map as the poller needs them (a bad one would fail its whole batch); the series name."""
+        errors = {name: problems for name, problems in (
+            ("labels", label_problems(self.labels)), ("value_map", value_map_problems(self.value_map))) if problems}
         if not self.metric and self.name:  # a hand-made item's series is named like the item unless told otherwise
             try:
                 validate_metric_name(self.name)
+                self.metric = self.name
             except ValidationError as exc:
-                raise ValidationError({"name": exc.messages + ["(or give the series a separate metric name)"]})
-            self.metric = self.name
+                errors["name"] = exc.messages + ["(or give the series a separate metric name)"]
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs) -> None:
         self.metric = self.metric or self.name  # clean() checked that the name can be a series name

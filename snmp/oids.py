@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from wardsite.text import quote
+
 # RFC 2578 §7.1.3: at most 128 sub-identifiers, each at most 2^32-1.
 MAX_ARCS = 128
 MAX_ARC_VALUE = 2**32 - 1
@@ -241,7 +243,7 @@ def _unknown_name_message(name: str) -> str:
     by_lower = {known.lower(): known for known in BY_NAME}
     close = difflib.get_close_matches(name.lower(), by_lower, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(by_lower[c] for c in close)}?" if close else ""
-    return f"unknown OID name {name!r}{hint}"
+    return f"unknown OID name {quote(name)}{hint}"
 
 
 def resolve(name: str) -> str:
@@ -288,7 +290,7 @@ def parse_oid(text: str) -> tuple[int, ...]:
     parts = body.split(".")
     for position, part in enumerate(parts, start=1):
         if not _ARC.fullmatch(part):
-            raise ValueError(f"OID {text!r}: arc {position} {_why_bad_arc(part)}")
+            raise ValueError(f"OID {quote(text)}: arc {position} {_why_bad_arc(part)}")
     arcs = tuple(int(part) for part in parts)
     _check_arcs(text, arcs)
     return arcs
@@ -298,22 +300,22 @@ def _why_bad_arc(part: str) -> str:
     if not part:
         return "is empty"
     if part.isascii() and part.isdigit():
-        return f"{part!r} has a leading zero"
-    return f"{part!r} is not a number"
+        return f"{quote(part)} has a leading zero"
+    return f"{quote(part)} is not a number"
 
 
 def _check_arcs(text: str, arcs: tuple[int, ...]) -> None:
     if len(arcs) < 2:
-        raise ValueError(f"OID {text!r}: needs at least two arcs")
+        raise ValueError(f"OID {quote(text)}: needs at least two arcs")
     if len(arcs) > MAX_ARCS:
-        raise ValueError(f"OID {text!r}: has {len(arcs)} arcs, SNMP allows at most {MAX_ARCS}")
+        raise ValueError(f"OID {quote(text)}: has {len(arcs)} arcs, SNMP allows at most {MAX_ARCS}")
     if arcs[0] > 2:
-        raise ValueError(f"OID {text!r}: first arc must be 0, 1 or 2, not {arcs[0]}")
+        raise ValueError(f"OID {quote(text)}: first arc must be 0, 1 or 2, not {arcs[0]}")
     if arcs[0] < 2 and arcs[1] > 39:
-        raise ValueError(f"OID {text!r}: second arc must be at most 39 under {arcs[0]}, not {arcs[1]}")
+        raise ValueError(f"OID {quote(text)}: second arc must be at most 39 under {arcs[0]}, not {arcs[1]}")
     too_big = next((arc for arc in arcs if arc > MAX_ARC_VALUE), None)
     if too_big is not None:
-        raise ValueError(f"OID {text!r}: arc {too_big} exceeds {MAX_ARC_VALUE}")
+        raise ValueError(f"OID {quote(text)}: arc {too_big} exceeds {MAX_ARC_VALUE}")
 
 
 def is_valid_oid(text: str) -> bool:

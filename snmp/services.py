@@ -22,8 +22,8 @@ from devices.models import Device
 from snmp import client, metrics, poller
 from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
-from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPStatus
-from wardsite import kv
+from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
+from wardsite import kv, target_policy
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
 
@@ -61,6 +61,12 @@ def target_for(device: Device) -> Target:
         return Target.from_credential(device.snmp_credential, device.address, device.snmp_port)
     except ValueError as exc:
         raise SNMPConfigError(f"{device}: {exc}") from None
+
+
+def target_for_address(credential: SNMPCredential, host: str, port: int = 161) -> Target:
+    """The target for a credential sent to an address a user names: only inside the allow-list, and to the address
+    that was checked (wardsite.target_policy.TargetRefused otherwise)."""
+    return Target.from_credential(credential, target_policy.allowed_address(host), port)
 
 
 def test_connection(target: Target) -> dict[str, str | float | None]:

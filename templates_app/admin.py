@@ -59,7 +59,7 @@ class MonitoringTemplateAdmin(admin.ModelAdmin):
         ("Origin", {"fields": ("origin", "available_version", "updated")}),
     )
 
-    @admin.action(description="Export as JSON documents")
+    @admin.action(description="Export as JSON documents", permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         documents = [export_document(template) for template in queryset]
         response = HttpResponse(json.dumps(documents, indent=2), content_type="application/json")

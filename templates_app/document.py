@@ -17,12 +17,13 @@ import yaml
 from devices.choices import DeviceType
 from snmp.choices import ValueType
 from snmp.oids import parse_oid
-from snmp.validators import RESERVED_METRICS, RESERVED_PREFIXES
+from snmp.validators import RESERVED_LABELS, RESERVED_METRICS, RESERVED_PREFIXES, value_map_problems
 from templates_app.choices import Severity
 from wardsite import yaml_input
 from wardsite.durations import format_duration, parse_duration
 from wardsite.expressions import ExpressionError
 from wardsite.expressions import parse as parse_expression
+from wardsite.text import QUOTE_LIMIT, quote, shorten
 
 FORMAT = "wardflux-template/1"
 KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -138,8 +139,9 @@ class _Checker:
         if not isinstance(data, dict):
             self.error(path, f"expected a mapping, got {type(data).__name__}")
             return {}
-        for name in sorted(set(data) - allowed):
-            self.error(f"{path}.{name}" if path else str(name), f"unknown field (allowed: {', '.join(sorted(allowed))})")
+        for name in sorted(map(str, set(data) - allowed)):  # YAML keys may be numbers too
+            name = shorten(name, QUOTE_LIMIT)
+            self.error(f"{path}.{name}" if path else name, f"unknown field (allowed: {', '.join(sorted(allowed))})")
         for name in sorted(required - set(data)):
             self.error(f"{path}.{name}" if path else name, "required")
         return data
@@ -154,14 +156,14 @@ class _Checker:
         if len(value) > max_length:
             self.error(where, f"longer than {max_length} characters")
         if pattern is not None and not pattern.fullmatch(value):
-            self.error(where, f"{value!r} does not match {pattern.pattern}")
+            self.error(where, f"{quote(value)} does not match {pattern.pattern}")
         return value
 
     def integer(self, data: dict, name: str, path: str, default: int, low: int, high: int) -> int:
         value = data.get(name, default)
         where = f"{path}.{name}" if path else name
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.error(where, f"expected a whole number from {low} to {high}, got {value!r}")
+            self.error(where, f"expected a whole number from {low} to {high}, got {quote(value)}")
             return default
         return value
 
@@ -193,7 +195,7 @@ def parse_document(data: Any) -> TemplateSpec:
     top = check.mapping(data, "", {"format", "key", "name", "version", "vendor", "description", "device_types",
                                    "includes", "priority", "match", "items", "triggers"}, {"format", "key", "name"})
     if top.get("format", FORMAT) != FORMAT:
-        check.error("format", f"{top['format']!r} is not {FORMAT!r}")
+        check.error("format", f"{quote(top['format'])} is not {FORMAT!r}")
     match = check.mapping(top.get("match", {}), "match", {"sys_object_ids", "sys_descr"})
     spec = TemplateSpec(
         key=check.text(top, "key", "", pattern=KEY, max_length=100),
@@ -224,7 +226,7 @@ def _device_types(check: _Checker, top: dict) -> list[str]:
     values = check.texts(top, "device_types", "")
     for i, value in enumerate(values):
         if value not in DeviceType.values:
-            check.error(f"device_types[{i}]", f"{value!r} is not one of {', '.join(DeviceType.values)}")
+            check.error(f"device_types[{i}]", f"{quote(value)} is not one of {', '.join(DeviceType.values)}")
     return values
 
 
@@ -252,13 +254,13 @@ def _items(check: _Checker, data: Any) -> list[ItemSpec]:
                                          "enabled", "discovery"}, {"key", "oid"})
         key = check.text(item, "key", path, pattern=METRIC, max_length=100)
         if key in RESERVED_METRICS or key.startswith(RESERVED_PREFIXES):
-            check.error(f"{path}.key", f"{key!r} is a series the poller writes itself")
+            check.error(f"{path}.key", f"{quote(key)} is a series the poller writes itself")
         if key in keys:
-            check.error(f"{path}.key", f"{key!r} is already the key of items[{keys[key]}]")
+            check.error(f"{path}.key", f"{quote(key)} is already the key of items[{keys[key]}]")
         keys.setdefault(key, i)
         value_type = check.text(item, "value_type", path, default=ValueType.FLOAT.value)
         if value_type not in ValueType.values:
-            check.error(f"{path}.value_type", f"{value_type!r} is not one of {', '.join(ValueType.values)}")
+            check.error(f"{path}.value_type", f"{quote(value_type)} is not one of {', '.join(ValueType.values)}")
         enabled = item.get("enabled", True)
         if not isinstance(enabled, bool):
             check.error(f"{path}.enabled", "expected true or false")
@@ -280,10 +282,19 @@ def _value_map(check: _Checker, item: dict, path: str) -> dict[str, float]:
     mapped = {}
     for source, target in raw.items():
         if isinstance(target, bool) or not isinstance(target, (int, float)):
-            check.error(f"{path}.value_map.{source}", f"expected a number, got {target!r}")
+            check.error(f"{path}.value_map.{quote(source, 30)}", f"expected a number, got {quote(target)}")
             continue
         mapped[str(source)] = float(target)
+    for problem in value_map_problems(mapped):  # bounds of size, as for an item saved in the admin or the API
+        check.error(f"{path}.value_map", problem)
     return mapped
+
+
+def _label(check: _Checker, raw: dict, path: str) -> str:
+    label = check.text(raw, "label", path, default="index", pattern=LABEL, max_length=50)
+    if label in RESERVED_LABELS or label.startswith("__"):
+        check.error(f"{path}.label", f"{quote(label)} is a label the poller sets itself: choose another name")
+    return label
 
 
 def _discovery(check: _Checker, data: Any, path: str) -> DiscoverySpec:
@@ -299,7 +310,7 @@ def _discovery(check: _Checker, data: Any, path: str) -> DiscoverySpec:
     return DiscoverySpec(
         interfaces=interfaces,
         table=check.oid(raw["table"], f"{path}.table") if "table" in raw else "",
-        label=check.text(raw, "label", path, default="index", pattern=LABEL, max_length=50) if not interfaces else "",
+        label=_label(check, raw, path) if not interfaces else "",
         label_oid=check.oid(raw["label_oid"], f"{path}.label_oid") if "label_oid" in raw else "",
         label_from_value=raw.get("label_from_value", False) is True,
         filters=tuple(f for f in filters if f is not None),
@@ -320,7 +331,7 @@ def _filter(check: _Checker, data: Any, path: str, interfaces: bool) -> FilterSp
     if not interfaces and "field" in raw:
         check.error(f"{path}.field", "table filters use oid: a column of the table")
     if "field" in raw and raw["field"] not in FILTER_FIELDS:
-        check.error(f"{path}.field", f"{raw['field']!r} is not one of {', '.join(FILTER_FIELDS)}")
+        check.error(f"{path}.field", f"{quote(raw['field'])} is not one of {', '.join(FILTER_FIELDS)}")
     op = operators[0]
     value = raw[op]
     if op in ("in", "not_in"):
@@ -344,11 +355,11 @@ def _triggers(check: _Checker, data: Any) -> list[TriggerSpec]:
                                             "description"}, {"name", "expression"})
         name = check.text(trigger, "name", path, max_length=200)
         if name in names:
-            check.error(f"{path}.name", f"{name!r} is used by another trigger")
+            check.error(f"{path}.name", f"{quote(name)} is used by another trigger")
         names.add(name)
         severity = check.text(trigger, "severity", path, default="medium")
         if severity not in SEVERITIES:
-            check.error(f"{path}.severity", f"{severity!r} is not one of {', '.join(SEVERITIES)}")
+            check.error(f"{path}.severity", f"{quote(severity)} is not one of {', '.join(SEVERITIES)}")
         for_seconds = 0
         if "for" in trigger:
             try:

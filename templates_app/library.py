@@ -16,6 +16,7 @@ from templates_app.document import (
     parse_document, to_document,
 )
 from templates_app.models import MonitoringTemplate, TemplateItem, TemplateTrigger
+from wardsite.text import quote
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,10 @@ def save_spec(spec: TemplateSpec, *, origin: str = TemplateOrigin.LOCAL) -> Moni
     DocumentError if an included template does not exist or the name belongs to another template. Items keep
     their rows (and so their devices' links) where the key stays; items whose key is gone are deleted.
     """
-    missing = [f"includes[{i}]: no template with key {key!r}" for i, key in enumerate(spec.includes)
+    missing = [f"includes[{i}]: no template with key {quote(key)}" for i, key in enumerate(spec.includes)
                if not MonitoringTemplate.objects.filter(key=key).exists()]
     if MonitoringTemplate.objects.filter(name=spec.name).exclude(key=spec.key).exists():
-        missing.append(f"name: {spec.name!r} is the name of another template")
+        missing.append(f"name: {quote(spec.name)} is the name of another template")
     if missing:
         raise DocumentError(missing)
     with transaction.atomic():

@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from snmp.choices import ValueType
-from snmp.validators import validate_metric_name, validate_oid
+from snmp.validators import validate_metric_name, validate_oid, value_map_problems
 from templates_app.choices import Severity, TemplateOrigin
 from templates_app.document import KEY, MAX_INTERVAL, DocumentError, parse_discovery
 
@@ -60,11 +60,14 @@ class TemplateItem(models.Model):
                                  help_text="Low-level discovery as in docs/templates.md, e.g. {\"interfaces\": true}.")
 
     def clean(self) -> None:
+        errors = {"value_map": value_map_problems(self.value_map)}
         if self.discovery:
             try:
                 parse_discovery(self.discovery)
             except DocumentError as exc:
-                raise ValidationError({"discovery": exc.errors}) from None
+                errors["discovery"] = exc.errors
+        if any(errors.values()):
+            raise ValidationError({name: problems for name, problems in errors.items() if problems})
 
     class Meta:
         ordering = ["template", "key"]

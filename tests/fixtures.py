@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from rest_framework.test import APIClient
+
+from wardsite.roles import OPERATOR, VIEWER
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -14,20 +16,31 @@ def fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _user_of(role: str) -> User:
+    user = User.objects.create_user(role.lower(), password=f"{role.lower()}-pass-123")
+    user.groups.add(Group.objects.get(name=role))  # the groups of migration wardsite 0001
+    return user
+
+
+def user_with(*perms: str) -> User:
+    """A new user with exactly these permissions ("app_label.codename")."""
+    user = User.objects.create_user(f"user{User.objects.count()}")
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
 @pytest.fixture
 def viewer(db) -> User:
-    """A logged-in user with no model permissions: may read, may not change."""
-    return User.objects.create_user("viewer", password="viewer-pass-123")
+    """A user of the Viewer role: reads inventory, state and alerts; changes nothing."""
+    return _user_of(VIEWER)
 
 
 @pytest.fixture
 def operator(db) -> User:
-    """May add and change devices, nothing else."""
-    user = User.objects.create_user("operator", password="operator-pass-123")
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="devices", codename__in=["add_device", "change_device"])
-    )
-    return user
+    """A user of the Operator role: also adds and edits devices, acknowledges alerts, polls, scans."""
+    return _user_of(OPERATOR)
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
 """Local stand-ins for the services notifications go to: an HTTP receiver and SMTP servers (plain, STARTTLS,
-implicit TLS with a throwaway CA) on loopback."""
+implicit TLS with a throwaway CA) on loopback, and a UDP listener that records what it is sent."""
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,11 +36,13 @@ class Received:
 
 @dataclass
 class HTTPReceiver:
-    """Records every request; answers with the statuses queued in `answers` (then 200)."""
+    """Records every request; answers with the statuses queued in `answers` (then 200), a 3xx pointing to
+    `location`."""
 
     url: str
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
+    location: str = ""
 
 
 @contextmanager
@@ -52,6 +56,8 @@ def running_http_receiver() -> Iterator[HTTPReceiver]:
             receiver.requests.append(Received(self.path, dict(self.headers), body, time.time()))
             status = receiver.answers.pop(0) if receiver.answers else 200
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", receiver.location)
             self.end_headers()
             self.wfile.write(b"{}" if status < 400 else b"receiver says no")
 
@@ -184,3 +190,37 @@ def smtp_tls_receiver(server_tls: ServerTLS) -> Iterator[SMTPReceiver]:
     """Implicit TLS: the connection is TLS from the first byte (port 465 style)."""
     yield from _smtp_server(SMTPReceiver("127.0.0.1", free_port(), ca_file=server_tls.ca_file),
                             ssl_context=server_tls.context)
+
+
+class UDPListener:
+    """A UDP socket on a loopback address that keeps every datagram sent to it and never answers: proves that a
+    refused request sent nothing, and that an accepted one did."""
+
+    def __init__(self, host: str, port: int = 0) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.host, self.port = self.sock.getsockname()
+
+    def received(self, wait: float = 0.5) -> list[bytes]:
+        """The datagrams that arrived, waiting up to `wait` seconds for a first one."""
+        datagrams = []
+        self.sock.settimeout(wait)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                datagrams.append(self.sock.recv(65535))
+                self.sock.settimeout(0.05)
+        return datagrams
+
+
+@pytest.fixture
+def udp_listener() -> Iterator[Callable[..., UDPListener]]:
+    """Make UDPListener(host, port=0)s, closed after the test."""
+    made: list[UDPListener] = []
+
+    def make(host: str, port: int = 0) -> UDPListener:
+        made.append(UDPListener(host, port))
+        return made[-1]
+
+    yield make
+    for listener in made:
+        listener.sock.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from snmp.choices import AuthProtocol, PrivProtocol
-from tests.services import die_with_parent
+from tests.services import die_with_parent, stop_process
 
 LOOPBACK = "127.0.0.1"
 
@@ -147,12 +147,7 @@ class _AgentProcess:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, timeout=10)
         self._process = None
 
     def log_tail(self, chars: int = 3000) -> str:

@@ -104,3 +104,9 @@ def test_it_skips_tests_and_migrations(tmp_path):
 def test_every_app_in_the_layers_is_in_the_tree():
     missing = [app for apps in LAYERS for app in apps if not (ROOT / app / "__init__.py").exists()]
     assert not missing, f"in LAYERS but not in the tree: {missing}"
+
+
+def test_every_app_s_tests_are_collected(pytestconfig):
+    """An app missing from pytest.ini's testpaths would have its tests silently left out of `make test`."""
+    collected = set(pytestconfig.getini("testpaths"))
+    assert {app for layer in LAYERS for app in layer} - collected == set()

@@ -14,7 +14,7 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
-from tests.services import die_with_parent
+from tests.services import die_with_parent, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,12 +68,7 @@ def _worker(log: Path, *options: str) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         if proc.returncode not in (0, -15):
             print(log.read_text()[-5000:])
 

@@ -16,6 +16,8 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from wardsite.text import quote
+
 
 class ModelValidationMixin:
     """Run the model's own validation (clean(), constraints) on the would-be instance.
@@ -50,6 +52,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return drf_exception_handler(exc, context)
 
 
+class NoBodySerializer(serializers.Serializer):
+    """The request of an action that takes no body (named, so the schema has a valid component for it)."""
+
+
 class Pagination(LimitOffsetPagination):
     """`?limit=` (PAGE_SIZE by default) from `?offset=`; a page never holds more than `max_limit` objects."""
 
@@ -80,6 +86,8 @@ def get_by_name_or_id(queryset: QuerySet, value: object, name_field: str = "name
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"expected a {name_field} or an id, not {type(value).__name__}")
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: no name has one, and a query with one fails
+            raise queryset.model.DoesNotExist
         try:
             return queryset.get(**{name_field: value})
         except queryset.model.DoesNotExist:
@@ -89,7 +97,7 @@ def get_by_name_or_id(queryset: QuerySet, value: object, name_field: str = "name
 
 
 def _no_such(queryset: QuerySet, name_field: str, value: object) -> str:
-    return f"No {queryset.model._meta.verbose_name} has the {name_field} or id {value!r}."
+    return f"No {queryset.model._meta.verbose_name} has the {name_field} or id {quote(value)}."
 
 
 @extend_schema_field(NAME_OR_ID_SCHEMA)
@@ -99,7 +107,7 @@ class NameOrIdRelatedField(serializers.SlugRelatedField):
     `slug_field` is the model's human key: "name", or e.g. "key" for templates.
     """
 
-    default_error_messages = {"invalid": "Give a {name_field} (a string) or an id (an integer), not {value!r}."}
+    default_error_messages = {"invalid": "Give a {name_field} (a string) or an id (an integer), not {value}."}
 
     def __init__(self, slug_field: str = "name", **kwargs) -> None:
         super().__init__(slug_field=slug_field, **kwargs)
@@ -112,7 +120,7 @@ class NameOrIdRelatedField(serializers.SlugRelatedField):
             message = _no_such(queryset, self.slug_field, data)
             raise serializers.ValidationError(message, code="does_not_exist") from None
         except TypeError:
-            self.fail("invalid", name_field=self.slug_field, value=data)
+            self.fail("invalid", name_field=self.slug_field, value=quote(data))
 
 
 class NameOrIdChoiceField(forms.ModelChoiceField):
@@ -129,8 +137,8 @@ class NameOrIdChoiceField(forms.ModelChoiceField):
         try:
             return get_by_name_or_id(self.queryset, value, self.to_field_name)
         except ObjectDoesNotExist:
-            message = _no_such(self.queryset, self.to_field_name, value)
-            raise DjangoValidationError(message, code="invalid_choice") from None
+            message = _no_such(self.queryset, self.to_field_name, value)  # a parameter: may hold a "%"
+            raise DjangoValidationError("%(message)s", code="invalid_choice", params={"message": message}) from None
 
 
 @extend_schema_field(NAME_OR_ID_SCHEMA)

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Iterator
 
 from django.urls import URLResolver, get_resolver, get_script_prefix
 from django.utils.regex_helper import normalize
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +34,7 @@ class APIRootView(APIView):
     """Every route of the API; those taking an argument are shown as templates (`.../history/{device_id}`)."""
 
     schema = None  # not an endpoint of the schema itself
+    permission_classes = [IsAuthenticated]  # route names only: for anyone logged in
 
     def get(self, request: Request) -> Response:
         base = request.build_absolute_uri(get_script_prefix() + API_PREFIX)

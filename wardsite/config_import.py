@@ -14,6 +14,7 @@ from django.db.models import Model
 
 from wardsite.config_io import FORMAT, LEFT_OUT, ConfigError, Refs, Section, sections
 from wardsite.secrets import SecretField
+from wardsite.text import quote
 
 SECRET_TO_BE_SET = "left-out-secret"  # stands in for a left-out secret while the object is validated
 
@@ -52,7 +53,7 @@ def load_document(text: str) -> dict[str, Any]:
     if document.get("format") != FORMAT:
         raise ConfigError([f"format: expected {FORMAT!r}, not {document.get('format')!r}"])
     known = [section.name for section in sections()]
-    unknown = [f"unknown section {name!r} (known: {', '.join(known)})" for name in document
+    unknown = [f"unknown section {quote(name)} (known: {', '.join(known)})" for name in document
                if name != "format" and name not in known]
     if unknown:
         raise ConfigError(unknown)
@@ -83,7 +84,7 @@ def _label(section: Section, entry: Any, index: int) -> str:
         return f"#{index + 1}"
     if len(section.key) == 1:
         return repr(entry[section.key[0]])
-    return "(" + ", ".join(f"{name}={entry[name]!r}" for name in section.key) + ")"
+    return "(" + ", ".join(f"{name}={quote(entry[name])}" for name in section.key) + ")"
 
 
 def _message(exc: Exception) -> str:
@@ -177,7 +178,7 @@ class _Importer:
             if not model_field.many_to_many or model_field.name not in entry:
                 continue
             if not isinstance(value, list):
-                errors[model_field.name] = f"expected a list, not {value!r}"
+                errors[model_field.name] = f"expected a list, not {quote(value)}"
                 continue
             try:
                 related[model_field.name] = [self.refs.find(model_field.related_model, key) for key in value]
@@ -217,7 +218,7 @@ def _once(where: str, seen: set[str]) -> None:
 def _check_keys(section: Section, entry: Any, where: str) -> None:
     """A mapping, of the section's fields only (a typo is refused, not ignored), with its key."""
     if not isinstance(entry, dict):
-        raise _Refused([f"{where}: expected a mapping of fields, not {entry!r}"])
+        raise _Refused([f"{where}: expected a mapping of fields, not {quote(entry)}"])
     known = [*(f.name for f in section.fields), *(e.name for e in section.extras),
              *(c.name for c in section.children), LEFT_OUT]
     problems = [f"{where}: {name}: not a field of {section.name} (it takes {', '.join(known)})"

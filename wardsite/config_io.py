@@ -23,6 +23,7 @@ from django.db.models import Field, Model, Prefetch, QuerySet
 from django.utils.module_loading import autodiscover_modules
 
 from wardsite.secrets import SecretField
+from wardsite.text import quote
 
 FORMAT = "wardflux-config/1"
 LEFT_OUT = "secrets_left_out"  # lists an object's secrets that an export without --with-secrets left out
@@ -129,7 +130,7 @@ def register(*sections: Section) -> None:
             missing = [n for n in (*member.identity, *member.only, *member.match_first) if n not in _names(member)]
             if missing:
                 raise ImproperlyConfigured(f"config section {member.name!r}: {member.model._meta.label} has no "
-                                           f"field {missing[0]!r}")
+                                           f"field {quote(missing[0])}")
         _registered[section.name] = section
 
 
@@ -228,11 +229,11 @@ class Refs:
         names = self.sections[model].identity
         parts = [value] if len(names) == 1 else value
         if not isinstance(parts, list) or len(parts) != len(names):
-            raise LookupError(f"expected [{', '.join(names)}] naming a {model._meta.verbose_name}, not {value!r}")
+            raise LookupError(f"expected [{', '.join(names)}] naming a {model._meta.verbose_name}, not {quote(value)}")
         lookup = {name: self.python(model._meta.get_field(name), part) for name, part in zip(names, parts)}
         found = model._default_manager.filter(**lookup).first()
         if found is None:
-            raise LookupError(f"no {model._meta.verbose_name} {value!r}")
+            raise LookupError(f"no {model._meta.verbose_name} {quote(value)}")
         self._found[memo] = found
         return found
 
@@ -273,7 +274,7 @@ def export_document(names: Sequence[str] = (), *, with_secrets: bool = False) ->
     """The configuration as YAML: every section or those named; secrets (in clear text) only `with_secrets`."""
     ordered = sections()
     known = [section.name for section in ordered]
-    unknown = [f"unknown section {name!r} (known: {', '.join(known)})" for name in names if name not in known]
+    unknown = [f"unknown section {quote(name)} (known: {', '.join(known)})" for name in names if name not in known]
     if unknown:
         raise ConfigError(unknown)
     refs = Refs(ordered)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from wardsite.text import quote
+
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+)([smhdw])")
 
@@ -16,11 +18,11 @@ def parse_duration(text: str, *, minimum: int = 1) -> int:
     """'90s', '5m', '1h' -> seconds; ValueError saying what is accepted, or that it is shorter than `minimum`."""
     match = _DURATION.fullmatch(str(text).strip())
     if not match:
-        raise ValueError(f"{str(text)!r} is not a duration: write a whole number and s, m, h, d or w, e.g. 5m")
+        raise ValueError(f"{quote(str(text))} is not a duration: write a whole number and s, m, h, d or w, e.g. 5m")
     seconds = int(match[1]) * UNITS[match[2]]
     if seconds < minimum:
         shortest = "longer than 0" if minimum == 1 else f"at least {format_duration(minimum)}"
-        raise ValueError(f"{str(text)!r}: a duration must be {shortest}")
+        raise ValueError(f"{quote(str(text))}: a duration must be {shortest}")
     return seconds
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -61,6 +62,33 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+_RATE = re.compile(r"(?P<count>[0-9]+)/(?:s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate for DRF throttling, e.g. 10/min (per s, min, hour or day); 0 or off: no limit (None)."""
+    value = (_raw(name) or default).lower()
+    if value in {"0", "off"}:
+        return None
+    match = _RATE.fullmatch(value)
+    if match is None or int(match["count"]) < 1:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 10/min (per s, min, hour or day), "
+                                   "nor 0/off (no limit)")
+    return value
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated networks in CIDR notation (an address alone is one host), each checked."""
+    networks = env_list(name)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {network!r} is not a network (e.g. 10.20.0.0/16, or 127.0.0.1 for one host)") from None
+    return networks
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """One of `choices`, matched without regard to case."""
     value = (_raw(name) or default).upper()
@@ -96,6 +124,38 @@ def env_fernet_keys(name: str) -> list[str]:
                 "make one with `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
             )
     return keys
+
+
+
+def env_duration(name: str, default: str) -> int | None:
+    """A duration such as 90d or 12h (wardsite/durations.py) in seconds; `never` (or 0): None."""
+    from wardsite.durations import parse_duration
+
+    value = _raw(name) or default
+    if value.lower() in {"never", "0"}:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={value!r}: {exc}, or never") from None
+
+
+_META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """The header a TLS proxy sets to `https`, as Django's SECURE_PROXY_SSL_HEADER; unset or empty: None.
+
+    Written as Django names it (`HTTP_X_FORWARDED_PROTO`) or as it travels (`X-Forwarded-Proto`).
+    """
+    value = _raw(name)
+    if not value:
+        return None
+    header = value.upper().replace("-", "_")
+    header = header if header.startswith("HTTP_") else f"HTTP_{header}"
+    if not _META_HEADER.fullmatch(header):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a header name (e.g. HTTP_X_FORWARDED_PROTO)")
+    return (header, "https")
 
 
 _ENV_LINE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)")

@@ -46,6 +46,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from wardsite.durations import format_duration, parse_duration
+from wardsite.text import QUOTE_LIMIT, shorten
 from wardsite.victoria import escape_label_value
 
 DEFAULT_WINDOW = 300  # seconds, for every function but last
@@ -240,7 +241,7 @@ class _Builder(Transformer):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ExpressionError.at_token(string, f"{string.value} is not a regular expression: {exc.msg}")
+                raise ExpressionError.at_token(string, f"{shorten(string.value, QUOTE_LIMIT)} is not a regular expression: {exc.msg}")
         return Matcher(label.value, operator.value, value)
 
 
@@ -256,7 +257,7 @@ def _seconds(token: Token) -> int:
 
 def _number(token: Token) -> float:
     if not _NUMBER.fullmatch(token.value) or math.isinf(value := float(token.value)):
-        raise ExpressionError.at_token(token, f"'{token.value}' is not a number")
+        raise ExpressionError.at_token(token, f"{_quoted(token.value)} is not a number")
     return value
 
 

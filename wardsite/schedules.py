@@ -9,6 +9,7 @@ DEFAULT_SCHEDULES = (
      lambda: settings.SNMP_INTERFACE_REFRESH_SECONDS),
     ("VictoriaMetrics: replay spooled writes", "wardsite.replay_spool", lambda: 30),
     ("Alerts: evaluate rules", "alerts.evaluate", lambda: settings.ALERT_EVALUATION_SECONDS),
+    ("Audit log: delete entries past AUDIT_RETENTION_DAYS", "wardsite.expire_audit_entries", lambda: 86400),
 )
 
 

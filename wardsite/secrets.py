@@ -6,13 +6,15 @@ own field would silently do.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import connections, models, transaction
 from encrypted_fields.fields import EncryptedCharField
 
 
@@ -56,6 +58,39 @@ class SecretField(EncryptedCharField):
         return models.CharField.to_python(self, value)
 
 
+class SecretJSONField(SecretField):
+    """A JSON object stored encrypted as one text, e.g. the settings of a channel that carry tokens; {} when empty."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default", dict)
+        kwargs.setdefault("max_length", 10000)  # characters of the JSON text (checked in run_validators)
+        super().__init__(*args, **kwargs)
+
+    def get_prep_value(self, value: Any) -> str:
+        value = self.to_python(value)
+        return fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode() if value else ""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> dict[str, Any]:
+        text = super().from_db_value(value, expression, connection)
+        return json.loads(text) if text else {}
+
+    def to_python(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, str):  # from a form or a fixture: JSON text
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                value = None
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError("a JSON object is required", code="invalid")
+        return value
+
+    def run_validators(self, value: Any) -> None:
+        if len(json.dumps(value)) > self.max_length:
+            raise ValidationError(f"at most {self.max_length} characters as JSON", code="max_length")
+
+
 def secret_models() -> list[tuple[type[models.Model], list[str]]]:
     """Every model with SecretFields, and the names of those fields."""
     found = []
@@ -77,3 +112,37 @@ def rotate_all() -> dict[str, int]:
                 rows += 1
             counts[model._meta.label] = rows
     return counts
+
+
+def encrypted_with(key: str, using: str = "default") -> dict[str, int]:
+    """How many stored secrets, per `app.Model.field`, the Fernet `key` decrypts (read raw, not through the field).
+
+    Tables and columns not created yet (`migrate` runs the checks before it migrates) are skipped.
+    """
+    connection, single = connections[using], Fernet(key)
+    tables = set(connection.introspection.table_names())
+    found: dict[str, int] = {}
+    for model, names in secret_models():
+        table = model._meta.db_table
+        if table not in tables:
+            continue
+        with connection.cursor() as cursor:
+            columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+            for name in names:
+                column = model._meta.get_field(name).column
+                if column not in columns:
+                    continue
+                quoted, quoted_table = connection.ops.quote_name(column), connection.ops.quote_name(table)
+                cursor.execute(f"SELECT {quoted} FROM {quoted_table} WHERE {quoted} <> ''")  # our own names
+                count = sum(_decrypts(single, value) for (value,) in cursor.fetchall())
+                if count:
+                    found[f"{model._meta.label}.{name}"] = count
+    return found
+
+
+def _decrypts(key: Fernet, value: str) -> bool:
+    try:
+        key.decrypt(value.encode())
+    except InvalidToken:
+        return False
+    return True

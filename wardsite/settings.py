@@ -1,12 +1,15 @@
 """WARD FLUX settings, read from the environment (see docs/configuration.md)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from wardsite.env import env_bool, env_choice, env_fernet_keys, env_int, env_list, env_str, env_url, load_env_file
+from wardsite.env import (
+    env_bool, env_choice, env_duration, env_fernet_keys, env_int, env_list, env_networks, env_proxy_ssl_header,
+    env_rate, env_str, env_url, load_env_file)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WARDFLUX_VAR_DIR", str(BASE_DIR / "var")))
@@ -18,19 +21,25 @@ load_env_file(VAR_DIR / "instance.env")
 
 DEBUG = env_bool("DEBUG", False)
 
-# Development-only fallbacks: used solely with DEBUG=1, never in production.
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
-_DEV_FERNET_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZmVybmV0LWtleS0wMDA="  # base64 of "dev-only-insecure-fernet-key-000"
+# Development-only fallbacks: used solely with DEBUG=1. In production they are refused as SECRET_KEY and as the
+# encrypting Fernet key, and `check`/`migrate` refuse secrets still encrypted with it (wardsite/checks.py).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+DEV_FERNET_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZmVybmV0LWtleS0wMDA="  # base64 of "dev-only-insecure-fernet-key-000"
 
-SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else "")
+SECRET_KEY = env_str("SECRET_KEY") or (DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is not set (required unless DEBUG=1)")
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is the development key from wardsite/settings.py: set a random one")
 
 # Fernet keys for secrets stored in the database: the first encrypts, every key decrypts,
 # so a new key is put first and `manage.py rotate_secrets` re-encrypts everything with it.
-FERNET_KEYS = env_fernet_keys("FERNET_KEYS") or ([_DEV_FERNET_KEY] if DEBUG else [])
+FERNET_KEYS = env_fernet_keys("FERNET_KEYS") or ([DEV_FERNET_KEY] if DEBUG else [])
 if not FERNET_KEYS:
     raise ImproperlyConfigured("FERNET_KEYS is not set (required unless DEBUG=1)")
+if not DEBUG and FERNET_KEYS[0] == DEV_FERNET_KEY:
+    raise ImproperlyConfigured("FERNET_KEYS: the first key (the one that encrypts) is the development key from "
+                               "wardsite/settings.py: put a key of your own first (docs/configuration.md)")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -43,11 +52,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: hashed at rest, expiring, revocable one by one (docs/api.md)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, not a CDN
     "django_celery_beat",
+    "auditlog",  # before wardsite: wardsite/admin.py replaces its log entry admin
     "wardsite",
     "devices",
     "snmp",
@@ -60,14 +70,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wardsite.request_size.RequestSizeLimitMiddleware",  # 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wardsite.audit.AuditMiddleware",  # who and from where, for the audit trail (docs/audit.md)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request size (docs/configuration.md): a body past this is a 413 (the largest Zabbix template export we know is
+# ~120 kB); form posts (the admin) hold at most this many fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000, minimum=100)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=0)
 
 ROOT_URLCONF = "wardsite.urls"
 WSGI_APPLICATION = "wardsite.wsgi.application"
@@ -120,9 +138,9 @@ STATIC_ROOT = VAR_DIR / "static"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["wardsite.permissions.ModelPermissions"],  # GET needs view_<model>
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -132,6 +150,30 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wardsite.api.exception_handler",
+    # Requests per user (per client address when anonymous), counted in Redis so every web worker shares them.
+    # The routes of a scope (login, scan, poll: wardsite/throttles.py SCOPES) are limited by its rate too.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "wardsite.throttles.ScopedThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "60/min"),
+        "user": env_rate("API_THROTTLE_USER", "2000/min"),
+        "login": env_rate("API_THROTTLE_LOGIN", "10/min"),
+        "scan": env_rate("API_THROTTLE_SCAN", "10/hour"),
+        "poll": env_rate("API_THROTTLE_POLL", "60/min"),
+    },
+    # Proxies in front of the app: 0 takes the client address from the connection, never from X-Forwarded-For
+    # (which a client could forge to escape the anonymous and login limits); 1 behind one reverse proxy.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
+}
+# API tokens (`Authorization: Token <key>`): a new one lasts API_TOKEN_TTL unless its creator says otherwise.
+API_TOKEN_TTL = env_duration("API_TOKEN_TTL", "365d")  # seconds, None: never expires
+REST_KNOX = {
+    "TOKEN_TTL": None if API_TOKEN_TTL is None else timedelta(seconds=API_TOKEN_TTL),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,  # a token's expiry is fixed when it is made: using it does not extend it
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WARD FLUX API",
@@ -140,11 +182,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # one name per choice set shared by several fields (else `check --deploy` warns and names them by hash)
+    "ENUM_NAME_OVERRIDES": {
+        "IfStatusEnum": "snmp.choices.IfStatus",
+        "DeviceStateEnum": "devices.choices.DeviceState",
+        "RunStateEnum": "discovery.choices.RunState",
+    },
 }
 
 # --- Redis, Celery -----------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 CELERY_BROKER_URL = REDIS_URL
+# Django's cache (the API throttle counters) lives in Redis: shared by all web workers, unlike a per-process one.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "wardflux:cache"}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's batch is delivered again; collection is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -186,17 +237,36 @@ ALERT_RECOVERY_GRACE_SECONDS = env_int("ALERT_RECOVERY_GRACE_SECONDS", 60, minim
 # Flapping: this many state changes within the window marks a device as flapping.
 FLAP_WINDOW_MINUTES = env_int("FLAP_WINDOW_MINUTES", 30, minimum=1)
 FLAP_THRESHOLD = env_int("FLAP_THRESHOLD", 4, minimum=2)
+# Notification targets (webhook URLs, SMTP hosts) may be private, loopback... addresses only inside these networks
+# (wardsite/outbound.py); public addresses are always allowed. E.g. 127.0.0.1 for a local mail server.
+OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
 # --- Discovery -----------------------------------------------------------------------------------
 # Networks scans may touch (more in the admin); anything else is refused. Default: the private ranges.
 DISCOVERY_PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"  # the default (the setup checklist reads it)
 DISCOVERY_ALLOWED_NETWORKS = env_str("DISCOVERY_ALLOWED_NETWORKS", DISCOVERY_PRIVATE_NETWORKS)
 DISCOVERY_MAX_ADDRESSES = env_int("DISCOVERY_MAX_ADDRESSES", 65536, minimum=1)  # a /16 per scan
-DISCOVERY_RATE_LIMIT = env_int("DISCOVERY_RATE_LIMIT", 1000, minimum=1)  # default packets per second of a rule
+DISCOVERY_MAX_RATE = env_int("DISCOVERY_MAX_RATE", 5000, minimum=1)  # packets per second, any scan
+# packets per second of an ad-hoc scan, and a new rule's default
+DISCOVERY_RATE_LIMIT = env_int("DISCOVERY_RATE_LIMIT", 1000, minimum=1, maximum=DISCOVERY_MAX_RATE)
+DISCOVERY_MAX_TCP_PORTS = env_int("DISCOVERY_MAX_TCP_PORTS", 64, minimum=1, maximum=65535)  # per rule
+# Scans queued or running at once (a run older than DISCOVERY_RUN_STALE_MINUTES is taken for dead: not counted).
+DISCOVERY_MAX_SCANS = env_int("DISCOVERY_MAX_SCANS", 4, minimum=1)
+DISCOVERY_MAX_SCANS_PER_USER = env_int("DISCOVERY_MAX_SCANS_PER_USER", 2, minimum=1)
+DISCOVERY_RUN_STALE_MINUTES = env_int("DISCOVERY_RUN_STALE_MINUTES", 360, minimum=1)
+# A rule's schedule may not run it more often than this (a day at most).
+DISCOVERY_MIN_SCHEDULE_MINUTES = env_int("DISCOVERY_MIN_SCHEDULE_MINUTES", 60, minimum=1, maximum=1440)
 DISCOVERY_REVERSE_DNS = env_bool("DISCOVERY_REVERSE_DNS", True)  # name found hosts by their PTR records
 DISCOVERY_CLASSIFIER_FILE = env_str("DISCOVERY_CLASSIFIER_FILE", "")  # your classification rules, tried first
 # --- Zabbix bridge -------------------------------------------------------------------------------
 # How often a new Zabbix server is synced (then editable per server in Periodic tasks).
 ZABBIX_SYNC_SECONDS = env_int("ZABBIX_SYNC_SECONDS", 60, minimum=5)
+
+# --- Audit trail (docs/audit.md) --------------------------------------------------------------------
+# Entries older than this many days are deleted by a daily job; 0 keeps them forever.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=0)
+AUDITLOG_STORE_JSON_CHANGES = True  # before/after as JSON values (numbers, lists), not their str()
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # fixtures loaded by loaddata are not changes someone made
+AUDITLOG_MASK_CALLABLE = "wardsite.audit.redact"  # secrets: never a part of them (the library's default shows half)
 
 # INFO tells an operator what matters (starts, errors, state changes, alerts and their deliveries); the
 # per-task and per-schedule lines ("Task ... received/succeeded", "Sending due task") come only with DEBUG.
@@ -211,6 +281,20 @@ LOGGING = {
     "loggers": {name: {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"} for name in _TASK_CHATTER},
 }
 
-# Set both to 1 when the web app is served over HTTPS.
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# --- HTTPS (docs/configuration.md "Production") ------------------------------------------------
+# Production is served over HTTPS only, by gunicorn behind a TLS proxy: plain HTTP is redirected, cookies are sent
+# only over HTTPS, browsers are told to come back only over HTTPS (HSTS). HTTPS_ONLY=0 is for a plain-HTTP lab;
+# `make run` and the test suite set it (they serve http://127.0.0.1). Each setting below can be set on its own.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The request came in over HTTPS when the proxy says so in this header (e.g. X-Forwarded-Proto: https). Set it
+# only when every request passes that proxy, which must overwrite the header: a client could send it too.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+# Preloading is asked for by the registrable domain as a whole (all its sites), not by one monitoring host:
+# opt-in with SECURE_HSTS_PRELOAD=1, and `check --deploy` does not ask for it until then.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
 
 from wardsite.api_root import APIRootView
 
@@ -19,7 +21,12 @@ urlpatterns = [
     path("api/v1/monitoring/alerts/", include("alerts.api.urls")),
     path("api/v1/monitoring/discovery/", include("discovery.api.urls")),
     path("api/v1/zabbix/", include("zabbix_bridge.api.urls")),
-    re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("wardsite.audit_api")),  # api/v1/audit/: the audit trail, read-only
+    path("api/v1/auth/", include("wardsite.api_auth")),
+    # the schema and its docs page only for users logged in (a browser without a session is sent to the login)
+    re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
+    re_path(r"^api/v1/docs/?$", login_required(
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[IsAuthenticated]),
+        login_url="admin:login"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
 ]

@@ -22,6 +22,8 @@ from django.conf import settings
 from redis.exceptions import LockNotOwnedError
 from redis.lock import Lock
 
+from wardsite.text import quote
+
 logger = logging.getLogger(__name__)
 
 # Below ~1k lines per POST the HTTP overhead dominates; 10k lines (~1 MB) reach ~0.9 M samples/s.
@@ -31,7 +33,7 @@ REPLAY_AFTER_WRITE_CHUNKS = 20
 DEFAULT_SPOOL_KEY = "wardflux:victoria:spool"
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
@@ -52,9 +54,11 @@ class Sample:
     def __post_init__(self) -> None:
         if not _METRIC_NAME.fullmatch(self.name):
             raise ValueError(f"invalid metric name {self.name!r}")
-        for label in self.labels:
-            if not _LABEL_NAME.fullmatch(label):
-                raise ValueError(f"invalid label name {label!r} on metric {self.name}")
+        for label, value in self.labels.items():
+            if not LABEL_NAME.fullmatch(label):
+                raise ValueError(f"invalid label name {quote(label)} on metric {self.name}")
+            if not isinstance(value, str):  # the writer escapes text only; anything else would fail the whole write
+                raise ValueError(f"label {label} on metric {self.name}: a value must be text, not {quote(value)}")
 
 
 class VictoriaError(Exception):

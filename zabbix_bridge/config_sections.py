@@ -7,6 +7,7 @@ from datetime import timedelta
 from django_celery_beat.models import IntervalSchedule
 
 from wardsite.config_io import Extra, Section, register
+from wardsite.text import quote
 from zabbix_bridge.models import ZabbixServer
 
 
@@ -21,7 +22,7 @@ def _set_sync_seconds(server: ZabbixServer, seconds: object) -> None:
     if seconds is None:
         return
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
-        raise ValueError(f"expected a number of seconds (1 or more), not {seconds!r}")
+        raise ValueError(f"expected a number of seconds (1 or more), not {quote(seconds)}")
     if server.schedule is None:  # saving a server makes its schedule (ZabbixBridgeConfig.ready)
         raise ValueError("the server has no sync schedule to set")
     server.schedule.interval, _ = IntervalSchedule.objects.get_or_create(every=seconds,

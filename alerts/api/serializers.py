@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
@@ -7,17 +9,25 @@ from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
 
 
 class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    """`secret` (SMTP password, SMS token, webhook bearer token) is write-only; `has_secret` tells if one is stored."""
+    """`secret` (SMTP password, SMS token, webhook bearer token) is write-only; `has_secret` tells if one is stored.
+    Settings that carry tokens (`url` of chats, webhooks and SMS; webhook `headers`) are written in `settings` like
+    the others but stored encrypted and never read back: `stored_secrets` shows the URL's scheme and host and the
+    header names. A write that leaves them out keeps the stored ones."""
 
     has_secret = serializers.SerializerMethodField()
+    stored_secrets = serializers.SerializerMethodField()
 
     class Meta:
         model = NotificationChannel
-        fields = ["id", "name", "kind", "enabled", "settings", "secret", "has_secret"]
+        fields = ["id", "name", "kind", "enabled", "settings", "stored_secrets", "secret", "has_secret"]
         extra_kwargs = {"secret": {"write_only": True, "required": False}}
 
     def get_has_secret(self, obj: NotificationChannel) -> bool:
         return bool(obj.secret)
+
+    def get_stored_secrets(self, obj: NotificationChannel) -> dict[str, Any]:
+        """e.g. {"url": "https://hooks.slack.com/…", "headers": {"X-Api-Key": "…"}}"""
+        return obj.secrets_shown()
 
 
 def _many(model, name_field: str = "name") -> serializers.ManyRelatedField:
@@ -49,10 +59,10 @@ class AlertSerializer(serializers.ModelSerializer):
     (blank: they are), `suppression_detail` in words; `suppressed_by` is those words under their former name,
     kept for existing clients."""
 
-    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # null: from Zabbix
     title = serializers.CharField(read_only=True, help_text="The rule's name, or the Zabbix problem's name.")
-    device = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    device = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     subject = serializers.CharField(read_only=True)
     suppressed_by = serializers.CharField(source="suppression_detail", read_only=True)
 

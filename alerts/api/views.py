@@ -1,6 +1,6 @@
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
@@ -11,14 +11,14 @@ from alerts.api.serializers import (
 from alerts.choices import AlertStatus
 from alerts.filtersets import AlertFilterSet
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
-from templates_app.choices import Severity
+from wardsite.api import NoBodySerializer
+from wardsite.permissions import needs
 
 
 class AlertRuleViewSet(ModelViewSet):
     queryset = AlertRule.objects.prefetch_related("devices", "groups", "tags", "templates", "channels",
                                                   "escalation_channels")
     serializer_class = AlertRuleSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["severity", "enabled"]
     search_fields = ["name", "expression"]
 
@@ -26,7 +26,6 @@ class AlertRuleViewSet(ModelViewSet):
 class NotificationChannelViewSet(ModelViewSet):
     queryset = NotificationChannel.objects.all()
     serializer_class = NotificationChannelSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["kind", "enabled"]
     search_fields = ["name"]
 
@@ -36,14 +35,7 @@ class MaintenanceWindowViewSet(ModelViewSet):
 
     queryset = MaintenanceWindow.objects.prefetch_related("devices", "groups", "tags")
     serializer_class = MaintenanceWindowSerializer
-    permission_classes = [DjangoModelPermissions]
     search_fields = ["name", "comment"]
-
-
-class AlertPermissions(DjangoModelPermissions):
-    """Acknowledging and resolving change an alert: they need the change permission."""
-
-    perms_map = {**DjangoModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 class AlertViewSet(ReadOnlyModelViewSet):
@@ -51,23 +43,24 @@ class AlertViewSet(ReadOnlyModelViewSet):
 
     queryset = Alert.objects.select_related("rule", "device", "acknowledged_by")
     serializer_class = AlertSerializer
-    permission_classes = [AlertPermissions]
     filterset_class = AlertFilterSet
     lookup_value_regex = r"\d+"
 
+    @extend_schema(responses=AlertSerializer(many=True))  # a page of alerts, like the list
     @action(detail=False)
     def active(self, request):
-        """Alerts firing now, most severe first."""
+        """Alerts firing now, most severe first, then newest; paginated like every list."""
         firing = self.filter_queryset(self.get_queryset().filter(status=AlertStatus.FIRING))
-        order = {severity: i for i, severity in enumerate(Severity.values)}
-        alerts = sorted(firing, key=lambda alert: (order[alert.severity], -alert.triggered_at.timestamp()))
-        return Response(self.get_serializer(alerts, many=True).data)
+        page = self.paginate_queryset(services.most_severe_first(firing))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(responses=AlertSerializer(many=True))  # a page of alerts, like the list
     @action(detail=False)
     def history(self, request):
         return self.list(request)
 
-    @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AcknowledgeSerializer,
+            permission_classes=[needs("alerts.change_alert")])
     def acknowledge(self, request, pk=None):
         alert = self.get_object()
         body = AcknowledgeSerializer(data=request.data)
@@ -80,7 +73,8 @@ class AlertViewSet(ReadOnlyModelViewSet):
             return _conflict(alert, "acknowledged")
         return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
 
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer,
+            permission_classes=[needs("alerts.change_alert")])
     def resolve(self, request, pk=None):
         alert = self.get_object()
         try:

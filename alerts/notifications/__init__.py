@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from wardsite import outbound
+
 if TYPE_CHECKING:  # both read alerts.models, which imports this module
     from alerts.models import NotificationChannel
     from alerts.notifications.message import Message
@@ -30,6 +32,8 @@ class Channel:
     settings: frozenset[str]  # the settings it takes; anything else is refused, so a typo does not pass silently
     send: Callable[[NotificationChannel, Message], None]  # raises DeliveryError
     check: Callable[[dict[str, Any]], list[str]] | None = None  # problems of the values, each naming its key
+    # settings that carry tokens (a Slack URL, an API key header): stored encrypted, never shown (docs/alerts.md)
+    secrets: frozenset[str] = frozenset()
 
 
 CHANNELS: dict[str, Channel] = {}
@@ -54,6 +58,12 @@ def channel_kinds() -> list[tuple[str, str]]:
     return sorted(((c.kind, c.label) for c in CHANNELS.values()), key=lambda choice: choice[1].lower())
 
 
+def secret_settings(kind: str) -> frozenset[str]:
+    """The settings of a kind that are stored encrypted."""
+    channel = CHANNELS.get(kind)
+    return channel.secrets if channel else frozenset()
+
+
 def settings_problems(kind: str, settings: Any) -> list[str]:
     """What is wrong with a channel's settings, each naming the key; [] when they are fine (or the kind is unknown:
     the kind's own choices refuse that)."""
@@ -70,8 +80,16 @@ def settings_problems(kind: str, settings: Any) -> list[str]:
 
 
 def _url(value: Any) -> list[str]:
+    """An http(s) URL the server may send to (wardsite/outbound.py); a name that does not resolve (yet) passes:
+    it is checked again before every delivery."""
     try:
         URLValidator(schemes=["http", "https"])(value if isinstance(value, str) else "")
     except ValidationError:
         return ["url: an http:// or https:// URL is required"]
+    try:
+        outbound.check_url(value)
+    except outbound.OutboundRefused as exc:
+        return [f"url: {exc}"]
+    except outbound.Unresolvable:
+        pass
     return []

@@ -31,8 +31,19 @@ def alerts(db) -> dict[str, Alert]:
 
 def test_active_lists_firing_alerts_most_severe_first(api, alerts):
     body = api.get(f"{ALERTS}/active").json()
-    assert [a["id"] for a in body] == [alerts["critical"].pk, alerts["low"].pk]
-    assert body[0]["rule"] == "Ping loss" and body[0]["device"] == "core-1" and body[0]["subject"] == "core-1"
+    assert body["count"] == 2 and [a["id"] for a in body["results"]] == [alerts["critical"].pk, alerts["low"].pk]
+    first = body["results"][0]
+    assert first["rule"] == "Ping loss" and first["device"] == "core-1" and first["subject"] == "core-1"
+
+
+def test_active_comes_in_pages_that_keep_the_order(api, alerts):
+    rule, device = alerts["low"].rule, alerts["low"].device
+    more = [make(rule, device, "firing", severity, minutes) for severity, minutes in
+            [("info", 3), ("high", 4), ("critical", 10), ("high", 7), ("medium", 9)]]
+    expected = [alerts["critical"], more[2], more[1], more[3], more[4], alerts["low"], more[0]]
+    pages = [api.get(f"{ALERTS}/active", {"limit": 3, "offset": offset}).json() for offset in (0, 3, 6)]
+    assert [page["count"] for page in pages] == [7, 7, 7] and pages[0]["next"] and pages[2]["next"] is None
+    assert [a["id"] for page in pages for a in page["results"]] == [alert.pk for alert in expected]
 
 
 def test_history_has_every_alert_and_filters(api, alerts):
@@ -63,7 +74,9 @@ def test_acknowledging_needs_the_change_permission(django_user_model, alerts):
     from tests.fixtures import api_client_for
 
     user = django_user_model.objects.create_user("noc")
-    client = api_client_for(user)
+    assert api_client_for(user).get(f"{ALERTS}/active").status_code == 403  # reading needs view_alert
+    user.user_permissions.add(Permission.objects.get(codename="view_alert"))
+    client = api_client_for(django_user_model.objects.get(pk=user.pk))
     assert client.get(f"{ALERTS}/active").status_code == 200
     assert client.post(f"{ALERTS}/{alerts['low'].pk}/acknowledge", {}, format="json").status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="change_alert"))

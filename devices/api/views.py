@@ -1,4 +1,3 @@
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.viewsets import ModelViewSet
 
 from devices.api import serializers
@@ -10,7 +9,6 @@ class DeviceViewSet(ModelViewSet):
     queryset = Device.objects.select_related("group", "parent", "snmp_credential").prefetch_related("tags")
     serializer_class = serializers.DeviceSerializer
     filterset_class = DeviceFilterSet
-    permission_classes = [DjangoModelPermissions]
     search_fields = ["name", "address", "vendor", "model", "description"]
     ordering_fields = ["name", "address", "state", "state_since", "last_seen"]
 
@@ -18,18 +16,15 @@ class DeviceViewSet(ModelViewSet):
 class DeviceGroupViewSet(ModelViewSet):
     queryset = DeviceGroup.objects.all()
     serializer_class = serializers.DeviceGroupSerializer
-    permission_classes = [DjangoModelPermissions]
     search_fields = ["name"]
 
 
 class TagViewSet(ModelViewSet):
     queryset = Tag.objects.all()
     serializer_class = serializers.TagSerializer
-    permission_classes = [DjangoModelPermissions]
     search_fields = ["name"]
 
 
 class MonitoringProfileViewSet(ModelViewSet):
     queryset = MonitoringProfile.objects.all()
     serializer_class = serializers.MonitoringProfileSerializer
-    permission_classes = [DjangoModelPermissions]

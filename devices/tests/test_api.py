@@ -100,13 +100,12 @@ def test_it_allows_only_one_active_profile(api):
     assert MonitoringProfile.objects.count() == 1
 
 
-def test_it_accepts_a_token_from_drf_create_token(admin_user):
+def test_it_accepts_a_token_from_create_api_token(admin_user, capsys):
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
-    call_command("drf_create_token", admin_user.username)
+    call_command("create_api_token", admin_user.username)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {capsys.readouterr().out.strip()}")
     assert client.get("/api/v1/devices/").status_code == 200
 
 

@@ -20,9 +20,9 @@ class CredentialsInOrderMixin:
 class DiscoveryRuleSerializer(CredentialsInOrderMixin, ModelValidationMixin, serializers.ModelSerializer):
     """Credentials and group by name or id; `schedule` is daily, weekly, a cron expression or ''."""
 
-    credentials = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), many=True, required=False,
-                                       write_only=True)
-    schedule = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    # both shown too (to_representation): credentials in the order they are tried, schedule as a cron expression
+    credentials = NameOrIdRelatedField(queryset=SNMPCredential.objects.all(), many=True, required=False)
+    schedule = serializers.CharField(required=False, allow_blank=True)
     device_group = NameOrIdRelatedField(queryset=DeviceGroup.objects.all(), required=False, allow_null=True)
 
     class Meta:
@@ -61,8 +61,8 @@ class DiscoveryRuleSerializer(CredentialsInOrderMixin, ModelValidationMixin, ser
 
 
 class DiscoveryRunSerializer(serializers.ModelSerializer):
-    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # null: ad-hoc
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)  # null until it has finished
 
     class Meta:
         model = DiscoveryRun
@@ -71,8 +71,8 @@ class DiscoveryRunSerializer(serializers.ModelSerializer):
 
 
 class DiscoveryResultSerializer(serializers.ModelSerializer):
-    credential = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    matched_device = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    credential = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    matched_device = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = DiscoveryResult

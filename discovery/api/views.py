@@ -1,20 +1,20 @@
 from rest_framework import status
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
-from discovery import inventory, scanner, tasks
+from discovery import inventory, limits, scanner, targets, tasks
 from discovery.api.serializers import (
     AddDevicesSerializer, DiscoveryResultSerializer, DiscoveryRuleSerializer, DiscoveryRunSerializer, ScanSerializer)
 from discovery.filtersets import DiscoveryResultFilterSet, DiscoveryRunFilterSet
 from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun
+from wardsite.permissions import needs
 
 
 class DiscoveryRuleViewSet(ModelViewSet):
     queryset = DiscoveryRule.objects.select_related("device_group", "schedule__crontab")
     serializer_class = DiscoveryRuleSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["enabled", "auto_add"]
     search_fields = ["name", "targets"]
 
@@ -24,7 +24,6 @@ class DiscoveryRunViewSet(ReadOnlyModelViewSet):
 
     queryset = DiscoveryRun.objects.select_related("rule")
     serializer_class = DiscoveryRunSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_class = DiscoveryRunFilterSet
 
 
@@ -33,41 +32,31 @@ class DiscoveryResultViewSet(ReadOnlyModelViewSet):
 
     queryset = DiscoveryResult.objects.select_related("credential", "matched_device")
     serializer_class = DiscoveryResultSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_class = DiscoveryResultFilterSet
     search_fields = ["ip", "hostname", "sys_name", "sys_descr"]
-
-
-class _Needs(IsAuthenticated):
-    """Authenticated, with the model permission `perm`."""
-
-    perm = ""
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.has_perm(self.perm)
-
-
-class CanScan(_Needs):
-    perm = "discovery.add_discoveryrun"
-
-
-class CanAddDevices(_Needs):
-    perm = "devices.add_device"
 
 
 class ScanView(APIView):
     """POST a rule, or targets (+ exclusions) and credentials, each by name or id: the run is queued and its id
     returned at once; the scan runs on a worker (follow it at runs/{id})."""
 
-    permission_classes = [CanScan]
+    permission_classes = [needs("discovery.add_discoveryrun")]
     serializer_class = ScanSerializer
 
     def post(self, request):
         body = ScanSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        run = scanner.start(data.get("rule"), target_text=data.get("targets", ""), exclusions=data["exclusions"],
-                            credential_ids=[c.pk for c in data["credentials"]], user=request.user)
+        if data["credentials"] and not request.user.has_perm("snmp.use_snmpcredential"):
+            raise PermissionDenied("A scan with stored credentials needs the permission snmp.use_snmpcredential "
+                                   "(Can use credentials in tests and scans); a rule's scan uses the rule's.")
+        try:
+            run = scanner.start(data.get("rule"), target_text=data.get("targets", ""), exclusions=data["exclusions"],
+                                credential_ids=[c.pk for c in data["credentials"]], user=request.user)
+        except limits.TooManyScans as exc:
+            raise Throttled(detail=str(exc)) from None
+        except targets.ScanRefused as exc:
+            raise ValidationError({"rule" if "rule" in data else "targets": [str(exc)]}) from None
         tasks.run.delay(run.pk)
         return Response({"run": run.pk, "state": run.state}, status=status.HTTP_202_ACCEPTED)
 
@@ -76,7 +65,7 @@ class AddDevicesView(APIView):
     """POST result ids: each becomes a monitored device with the credential that worked and the auto-selected
     template (or is matched to the device it already is); `skipped` says which could not be monitored, and why."""
 
-    permission_classes = [CanAddDevices]
+    permission_classes = [needs("devices.add_device")]
     serializer_class = AddDevicesSerializer
 
     def post(self, request):

@@ -4,18 +4,18 @@ from devices.models import Device
 
 
 class ICMPStatusSerializer(serializers.ModelSerializer):
-    """A device's current reachability and its last ping cycle."""
+    """A device's current reachability and its last ping cycle (null until its first)."""
 
     device_id = serializers.IntegerField(source="pk")
     device = serializers.CharField(source="name")
-    checked_at = serializers.DateTimeField(source="ping_status.checked_at", default=None)
-    rtt_avg_ms = serializers.FloatField(source="ping_status.rtt_avg_ms", default=None)
-    rtt_min_ms = serializers.FloatField(source="ping_status.rtt_min_ms", default=None)
-    rtt_max_ms = serializers.FloatField(source="ping_status.rtt_max_ms", default=None)
-    jitter_ms = serializers.FloatField(source="ping_status.jitter_ms", default=None)
-    packet_loss = serializers.FloatField(source="ping_status.packet_loss", default=None)
-    consecutive_failures = serializers.IntegerField(source="ping_status.consecutive_failures", default=0)
-    error = serializers.CharField(source="ping_status.error", default="")
+    checked_at = serializers.DateTimeField(source="ping_status.checked_at", allow_null=True)
+    rtt_avg_ms = serializers.FloatField(source="ping_status.rtt_avg_ms", allow_null=True)
+    rtt_min_ms = serializers.FloatField(source="ping_status.rtt_min_ms", allow_null=True)
+    rtt_max_ms = serializers.FloatField(source="ping_status.rtt_max_ms", allow_null=True)
+    jitter_ms = serializers.FloatField(source="ping_status.jitter_ms", allow_null=True)
+    packet_loss = serializers.FloatField(source="ping_status.packet_loss", allow_null=True)
+    consecutive_failures = serializers.IntegerField(source="ping_status.consecutive_failures", allow_null=True)
+    error = serializers.CharField(source="ping_status.error", allow_null=True)
     flapping = serializers.SerializerMethodField()
 
     class Meta:

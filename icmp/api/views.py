@@ -14,6 +14,7 @@ from icmp import services
 from icmp.api.serializers import ICMPStatusSerializer
 from icmp.history_sources import HistoryUnavailable
 from wardsite.durations import parse_duration
+from wardsite.permissions import needs
 from wardsite.victoria import VictoriaError
 
 
@@ -32,6 +33,8 @@ class ICMPStatusView(ListAPIView):
 class ICMPHistoryView(APIView):
     """A device's ping series, plus its availability over the range: from VictoriaMetrics, or from the app that
     claims the device (a Zabbix device: from Zabbix); `source` says which, `note` what is missing."""
+
+    permission_classes = [needs("devices.view_device")]
 
     @extend_schema(
         parameters=[OpenApiParameter("device_id", int, OpenApiParameter.PATH),

@@ -1,8 +1,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin, UpdateModelMixin
-from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,12 +14,13 @@ from snmp.api.serializers import (
 from snmp.client import SNMPAuthError, SNMPError, SNMPProtocolError, SNMPTimeout, Target
 from snmp.filtersets import InterfaceFilterSet, MonitoringItemFilterSet
 from snmp.models import Interface, MonitoringItem, SNMPCredential
+from wardsite.permissions import needs
+from wardsite.target_policy import TargetRefused
 
 
 class SNMPCredentialViewSet(ModelViewSet):
     queryset = SNMPCredential.objects.all()
     serializer_class = SNMPCredentialSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["version"]
     search_fields = ["name", "security_name"]
 
@@ -28,7 +28,6 @@ class SNMPCredentialViewSet(ModelViewSet):
 class MonitoringItemViewSet(ModelViewSet):
     queryset = MonitoringItem.objects.select_related("device")
     serializer_class = MonitoringItemSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_class = MonitoringItemFilterSet
     search_fields = ["name", "oid"]
 
@@ -38,7 +37,6 @@ class InterfaceViewSet(ListModelMixin, RetrieveModelMixin, UpdateModelMixin, Gen
 
     queryset = Interface.objects.select_related("device")
     serializer_class = InterfaceSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_class = InterfaceFilterSet
     search_fields = ["name", "descr", "alias"]
 
@@ -46,35 +44,40 @@ class InterfaceViewSet(ListModelMixin, RetrieveModelMixin, UpdateModelMixin, Gen
 ERROR_TYPES = {SNMPTimeout: "timeout", SNMPAuthError: "auth", SNMPProtocolError: "protocol"}
 
 
-class CanPoll(BasePermission):
-    """Asking devices for data on demand is for users who may change devices."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.user.has_perm("devices.change_device")
-
-
 def snmp_failure(exc: SNMPError) -> Response:
     """HTTP 502: the request was fine, the device (or network) did not give an answer."""
     return Response({"ok": False, "error": str(exc), "error_type": ERROR_TYPES.get(type(exc), "error")}, status=502)
 
 
+def target_to_test(request: Request, data: dict) -> Target:
+    """A device's own target; or a stored credential sent to an address, for who may use credentials and only
+    inside the allow-list (403 / 400 naming `address`, before anything is sent)."""
+    if "device" in data:
+        try:
+            return services.target_for(data["device"])
+        except services.SNMPConfigError as exc:
+            raise ValidationError({"device": [str(exc)]}) from None
+    if not request.user.has_perm("snmp.use_snmpcredential"):
+        raise PermissionDenied("Testing an address with a stored credential needs the permission "
+                               "snmp.use_snmpcredential (Can use credentials in tests and scans).")
+    try:
+        return services.target_for_address(data["credential"], data["address"], data["port"])
+    except TargetRefused as exc:
+        raise ValidationError({"address": [str(exc)]}) from None
+    except ValueError as exc:
+        raise ValidationError({"credential": [str(exc)]}) from None
+
+
 class SNMPTestView(APIView):
     """Read sysDescr, sysObjectID, sysName and uptime from a device, or from an address with a credential."""
 
-    permission_classes = [IsAuthenticated, CanPoll]
+    permission_classes = [needs("devices.change_device")]  # asking devices now: for who may change them
 
     @extend_schema(parameters=[SNMPTestSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         query = SNMPTestSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        data = query.validated_data
-        try:
-            if "device" in data:
-                target = services.target_for(data["device"])
-            else:
-                target = Target.from_credential(data["credential"], data["address"], data["port"])
-        except (services.SNMPConfigError, ValueError) as exc:
-            raise ValidationError({"device" if "device" in data else "credential": [str(exc)]}) from None
+        target = target_to_test(request, query.validated_data)
         try:
             facts = services.test_connection(target)
         except SNMPError as exc:
@@ -85,7 +88,7 @@ class SNMPTestView(APIView):
 class SNMPPollView(APIView):
     """Poll a device now: every enabled item and interface; the values are also written to VictoriaMetrics."""
 
-    permission_classes = [IsAuthenticated, CanPoll]
+    permission_classes = [needs("devices.change_device")]  # asking devices now: for who may change them
 
     @extend_schema(request=SNMPPollSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:

@@ -59,6 +59,10 @@ def test_it_lists_interfaces_per_device_and_only_lets_enabled_change(api, device
 class TestTestAndPoll:
     """GET test and POST poll against real agents; bad input is a 400 naming the field."""
 
+    @pytest.fixture(autouse=True)
+    def allow_loopback(self, settings) -> None:
+        settings.DISCOVERY_ALLOWED_NETWORKS = "127.0.0.0/24"  # explicit addresses are tested inside the allow-list
+
     @pytest.fixture
     def credential(self, snmpd) -> SNMPCredential:
         return SNMPCredential.objects.create(name="lab", version="v2c", community=snmpd.community)

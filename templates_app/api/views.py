@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.mixins import DestroyModelMixin, ListModelMixin, RetrieveModelMixin
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,12 +16,13 @@ from rest_framework.viewsets import GenericViewSet
 
 from devices.models import Device
 from snmp import services as snmp_services
-from snmp.api.views import CanPoll, snmp_failure
+from snmp.api.views import snmp_failure
 from snmp.client import SNMPError
 from templates_app import applier, library
 from templates_app.api.serializers import DevicesSerializer, ImportSerializer, MonitoringTemplateSerializer
 from templates_app.document import DocumentError, parse_document
 from templates_app.models import MonitoringTemplate
+from wardsite.permissions import needs
 
 
 def _report(report: applier.ApplyReport) -> dict:
@@ -35,12 +35,12 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
 
     queryset = MonitoringTemplate.objects.prefetch_related("items", "triggers", "assignments__device")
     serializer_class = MonitoringTemplateSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["origin", "vendor"]
     search_fields = ["name", "key", "vendor", "description"]
 
     @extend_schema(request=ImportSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=False, methods=["post"], url_path="import")
+    @action(detail=False, methods=["post"], url_path="import", permission_classes=[needs(
+        "templates_app.add_monitoringtemplate", "templates_app.change_monitoringtemplate")])
     def import_(self, request: Request) -> Response:
         """Create or replace templates from a document or a Zabbix export; 400 with every error and its path.
 
@@ -69,7 +69,7 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
         return HttpResponse(json.dumps(document, indent=2), content_type="application/json")
 
     @extend_schema(request=DevicesSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanPoll])
+    @action(detail=True, methods=["post"], permission_classes=[needs("devices.change_device")])
     def apply(self, request: Request, pk: str) -> Response:
         """Apply the template to devices (idempotent); one report per device."""
         body = DevicesSerializer(data=request.data)
@@ -78,7 +78,7 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
         return Response([_report(applier.apply(template, device)) for device in body.validated_data["devices"]])
 
     @extend_schema(request=DevicesSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanPoll])
+    @action(detail=True, methods=["post"], permission_classes=[needs("devices.change_device")])
     def unlink(self, request: Request, pk: str) -> Response:
         """Take the template off devices, removing its items (`remove_items`) or keeping them as local items."""
         body = DevicesSerializer(data=request.data)
@@ -91,7 +91,7 @@ class MonitoringTemplateViewSet(ListModelMixin, RetrieveModelMixin, DestroyModel
 class AutoTemplateView(APIView):
     """Pick the template matching the device's sysObjectID/sysDescr (read now if unknown) and apply it."""
 
-    permission_classes = [IsAuthenticated, CanPoll]
+    permission_classes = [needs("devices.change_device")]
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:

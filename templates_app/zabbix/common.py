@@ -12,6 +12,7 @@ import yaml
 from snmp.oids import parse_oid
 from wardsite import yaml_input
 from wardsite.durations import UNITS, parse_duration
+from wardsite.text import quote
 
 SUPPORTED_VERSIONS = ("6.0", "6.2", "6.4", "7.0", "7.2", "7.4")
 KEY_PREFIX = "zabbix-"
@@ -120,14 +121,14 @@ def _numeric_oid(text: str) -> str:
     try:
         return ".".join(map(str, parse_oid(text.strip())))
     except ValueError:
-        raise _Skip(f"SNMP OID {text!r} is not numeric (MIB names need MIB files)") from None
+        raise _Skip(f"SNMP OID {quote(text)} is not numeric (MIB names need MIB files)") from None
 
 
 def _zabbix_number(text: str, what: str = "") -> Decimal:
     """'90' -> 90, '10m' -> 600, '1K' -> 1024 (Zabbix's suffixes); _Skip for anything else."""
     match = NUMBER.fullmatch(text.strip().lstrip("-"))
     if not match:
-        raise _Skip(f"{what} = {text!r} is not a number" if what else f"{text!r} is not a number")
+        raise _Skip(f"{what} = {quote(text)} is not a number" if what else f"{quote(text)} is not a number")
     value = Decimal(match[1]) * NUMBER_SUFFIXES[match[2]]
     return -value if text.strip().startswith("-") else value
 
@@ -138,7 +139,7 @@ def _seconds(text: str, what: str) -> int:
     try:
         return parse_duration(f"{text}s" if text.isdecimal() else text, minimum=0)
     except ValueError:
-        raise _Skip(f"{what} {text!r} is not a time like 30s, 5m, 1h") from None
+        raise _Skip(f"{what} {quote(text)} is not a time like 30s, 5m, 1h") from None
 
 
 def _number_text(value: Decimal) -> str:

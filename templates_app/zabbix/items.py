@@ -9,6 +9,7 @@ from templates_app.zabbix.common import (
     IGNORED_STEPS, LLD_MACRO, VALUE_TYPES, _Macros, _number_text, _numeric_oid, _seconds, _Skip, _text,
     _without_row_prefix)
 from templates_app.zabbix.drafts import _Draft
+from wardsite.text import quote
 
 
 class _ItemConverter:
@@ -134,7 +135,7 @@ class _ItemConverter:
                          f"{dropped}; trigger thresholds on it are divided by {_number_text(scale)}")
             return ""
         if len(units) > 20:
-            notes.append(f"{what}: units {units!r} are longer than 20 characters and left out")
+            notes.append(f"{what}: units {quote(units)} are longer than 20 characters and left out")
             return ""
         return units
 
@@ -147,7 +148,7 @@ class _ItemConverter:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise _Skip(f"multiplier {text!r} is not a number") from None
+            raise _Skip(f"multiplier {quote(text)} is not a number") from None
         if not value:
             raise _Skip("multiplier 0 has no equivalent")
         return value
@@ -159,7 +160,7 @@ class _ItemConverter:
         if not seconds:
             raise _Skip("delay 0 (custom intervals only) has no equivalent")
         if custom:
-            notes.append(f"{what}: custom intervals {custom!r} have no equivalent; polled every {text}")
+            notes.append(f"{what}: custom intervals {quote(custom)} have no equivalent; polled every {text}")
         if seconds > MAX_INTERVAL:
             notes.append(f"{what}: delay {text} is longer than 1d; polled daily")
         return min(seconds, MAX_INTERVAL)

@@ -9,6 +9,7 @@ from typing import Any
 from templates_app.zabbix.common import (
     IF_COLUMNS, IF_FIELDS, IGNORED_STEPS, LLD_MACRO, NO_OP_FILTERS, _numeric_oid, _Skip, _snake, _text)
 from templates_app.zabbix.items import _ItemConverter
+from wardsite.text import quote
 
 
 @dataclass
@@ -108,7 +109,7 @@ class _RuleConverter:
         columns = {}
         for macro, oid in zip(pairs[::2], pairs[1::2]):
             if not LLD_MACRO.fullmatch(macro):
-                raise _Skip(f"{macro!r} in {source} is not an LLD macro")
+                raise _Skip(f"{quote(macro)} in {source} is not an LLD macro")
             columns[macro] = _numeric_oid(oid)
         return columns
 
@@ -128,7 +129,7 @@ class _RuleConverter:
     def _filters(self, data: dict, table: _Table, what: str) -> list[dict]:
         clauses = self._filter_clauses(data)
         if clauses is None:
-            self.skipped.append(f"{what}: filter formula {data.get('formula')!r} has no equivalent; rows are kept")
+            self.skipped.append(f"{what}: filter formula {quote(data.get('formula'))} has no equivalent; rows are kept")
             return []
         filters = []
         for clause in clauses:
@@ -173,7 +174,7 @@ class _RuleConverter:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise _Skip(f"{pattern!r} is not a Python regular expression ({exc})") from None
+                raise _Skip(f"{quote(pattern)} is not a Python regular expression ({exc})") from None
         op = "matches" if operator == "MATCHES_REGEX" else "not_matches"
         pattern = patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
         if (op, pattern) in NO_OP_FILTERS:
@@ -234,4 +235,4 @@ def _label_name(rule_key: str) -> str:
 
 def _clause_text(clause: list[dict]) -> str:
     return " or ".join(f"{_text(c.get('macro'))} {(_text(c.get('operator')) or 'MATCHES_REGEX').lower()} "
-                       f"{_text(c.get('value'))!r}" for c in clause)
+                       f"{quote(_text(c.get('value')))}" for c in clause)

@@ -11,6 +11,7 @@ from templates_app.zabbix.common import (
     LLD_MACRO, NUMBER, USER_MACRO, _Macros, _Skip, _number_text, _seconds, _unescape, _zabbix_number)
 from templates_app.zabbix.drafts import _Draft
 from wardsite.durations import format_duration
+from wardsite.text import quote
 
 FUNCTIONS = {"last", "avg", "min", "max", "sum", "count", "nodata", "rate"}
 LINEAR = {"last", "avg", "min", "max", "sum", "rate"}  # scale with the item's value: thresholds follow a multiplier
@@ -31,7 +32,7 @@ class _Parser:
         node = self._or()
         self._space()
         if self.pos < len(self.text):
-            raise _Skip(f"cannot read the expression at {self.text[self.pos:self.pos + 30]!r}")
+            raise _Skip(f"cannot read the expression at {quote(self.text[self.pos:self.pos + 30])}")
         return node
 
     def _binary(self, operators: tuple[str, ...], operand) -> tuple:
@@ -92,7 +93,7 @@ class _Parser:
                 return (kind, _unescape(match[1]) if kind == "str" else match[0])
         match = re.compile(r"([a-z_][a-z0-9_]*)\s*\(").match(self.text, self.pos)
         if not match:
-            raise _Skip(f"cannot read the expression at {self.text[self.pos:self.pos + 30]!r}")
+            raise _Skip(f"cannot read the expression at {quote(self.text[self.pos:self.pos + 30])}")
         self.pos = match.end()
         return self._call(match[1])
 
@@ -102,7 +103,7 @@ class _Parser:
             query = self._raw_argument().strip()
             slash = query.find("/", 1)
             if slash < 0:
-                raise _Skip(f"cannot read the item {query!r}")
+                raise _Skip(f"cannot read the item {quote(query)}")
             args = []
             while self._take(","):
                 args.append(self._raw_argument().strip())
@@ -150,7 +151,8 @@ class _Parser:
 
     def _expect(self, token: str) -> None:
         if not self._take(token):
-            raise _Skip(f"cannot read the expression: expected {token!r} at {self.text[self.pos:self.pos + 30]!r}")
+            raise _Skip(f"cannot read the expression: expected {quote(token)} at "
+                        f"{quote(self.text[self.pos:self.pos + 30])}")
 
 
 @dataclass

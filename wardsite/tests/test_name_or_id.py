@@ -152,3 +152,14 @@ def test_a_value_that_is_neither_a_name_nor_an_id_is_a_400(api, lab, value):
 def test_the_error_names_the_templates_key(api, lab):
     response = api.post("/api/v1/monitoring/alerts/rules", {**RULE, "templates": ["nope"]}, format="json")
     assert response.json()["templates"] == ["No monitoring template has the key or id 'nope'."]
+
+
+@pytest.mark.parametrize("value", ["dc1\x00", "100%s", "50%"], ids=["nul", "percent-s", "percent"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_name_with_nul_or_percent_signs_is_a_400_not_a_500(api, lab, method, value):
+    """Found by the API fuzz (tests/test_fuzz_api.py): PostgreSQL refuses NUL in a query, and a query parameter's
+    message went through %-formatting."""
+    case = Case(method, "devices/", {**NEW_DEVICE, "group": REF} if method == "post" else {"group": REF}, "group", 0)
+    response = send(api, case, lab, value)
+    assert response.status_code == 400, response.content
+    assert "No device group has the name or id" in response.json()["group"][0]

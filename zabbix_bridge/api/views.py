@@ -1,12 +1,13 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
+from wardsite.api import NoBodySerializer
+from wardsite.permissions import needs
 from zabbix_bridge import migration, services
 from zabbix_bridge.api.serializers import (
     ImportRequestSerializer, ZabbixHostSerializer, ZabbixProblemSerializer, ZabbixServerSerializer)
@@ -16,27 +17,16 @@ from zabbix_bridge.models import ZabbixHost, ZabbixProblem, ZabbixServer
 from zabbix_bridge.sync import SyncFailed
 
 
-class ServerPermissions(DjangoModelPermissions):
-    """Testing and syncing a server act on it: they need the change permission."""
-
-    perms_map = {**DjangoModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
-
-    def has_permission(self, request, view) -> bool:
-        if view.action == "create":  # creating needs add, as usual
-            return request.user.has_perm("zabbix_bridge.add_zabbixserver")
-        return super().has_permission(request, view)
-
-
 class ZabbixServerViewSet(ModelViewSet):
     """Zabbix servers the bridge reads; `test` connects and says the version or why not, `sync` syncs now."""
 
     queryset = ZabbixServer.objects.all()
     serializer_class = ZabbixServerSerializer
-    permission_classes = [ServerPermissions]
     filterset_fields = ["enabled"]
     search_fields = ["name", "url"]
 
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer,
+            permission_classes=[needs("zabbix_bridge.change_zabbixserver")])
     def test(self, request, pk=None):
         """Connect and log in: `{"ok": true, "version": "6.0.14"}`, or `ok` false with the reason and its kind
         (unreachable, tls, auth, unsupported, timeout, api)."""
@@ -47,7 +37,8 @@ class ZabbixServerViewSet(ModelViewSet):
             return Response({"ok": False, "kind": exc.kind, "error": str(exc)})
         return Response({"ok": True, "version": version})
 
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer,
+            permission_classes=[needs("zabbix_bridge.change_zabbixserver")])
     def sync(self, request, pk=None):
         """Sync now, in this request: the summary, or 502 with the reason (the last good sync is kept); 409 in
         standalone mode or for a disabled server."""
@@ -67,17 +58,8 @@ class ZabbixHostViewSet(ReadOnlyModelViewSet):
 
     queryset = ZabbixHost.objects.select_related("server", "device")
     serializer_class = ZabbixHostSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["server", "enabled", "in_maintenance", "available"]
     search_fields = ["host", "visible_name"]
-
-
-class CanImport(BasePermission):
-    """Importing hosts changes servers' devices: it needs the change permission on Zabbix servers and devices."""
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perms(["zabbix_bridge.change_zabbixserver", "devices.add_device",
-                                       "devices.change_device"])
 
 
 class ImportView(APIView):
@@ -85,7 +67,8 @@ class ImportView(APIView):
     the default) or what was done, host by host; 400 naming `server` or `groups` when unknown, 502 when Zabbix
     cannot be read."""
 
-    permission_classes = [IsAuthenticated, CanImport]
+    # importing hosts changes a server's devices
+    permission_classes = [needs("zabbix_bridge.change_zabbixserver", "devices.add_device", "devices.change_device")]
 
     @extend_schema(request=ImportRequestSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
@@ -109,5 +92,4 @@ class ZabbixProblemViewSet(ReadOnlyModelViewSet):
 
     queryset = ZabbixProblem.objects.select_related("server")
     serializer_class = ZabbixProblemSerializer
-    permission_classes = [DjangoModelPermissions]
     filterset_fields = ["server", "alert", "eventid"]

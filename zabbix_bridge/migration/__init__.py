@@ -9,6 +9,7 @@ import time
 
 from devices.choices import MonitoringMode
 from devices.services import monitoring_mode
+from wardsite.text import quote
 from zabbix_bridge.client import Host, Macro, TemplateMacros, ZabbixClient
 from zabbix_bridge.migration.apply import activate_standalone, apply_plan
 from zabbix_bridge.migration.plan import Plan, Planner
@@ -33,7 +34,7 @@ def find_server(name: str | None) -> ZabbixServer:
     if name:
         found = next((s for s in servers if s.name == name), None)
         if found is None:
-            raise BadRequest("server", f"no Zabbix server named {name!r} (known: {known})")
+            raise BadRequest("server", f"no Zabbix server named {quote(name)} (known: {known})")
         return found
     if len(servers) != 1:
         raise BadRequest("server", f"name the Zabbix server to import from (known: {known})")

@@ -72,7 +72,7 @@ def test_hybrid_shows_zabbix_hosts_groups_and_problems_beside_ours(lab, api, adm
 
     devices = api.get("/api/v1/devices/", {"source": "zabbix", "limit": 100}).json()["results"]
     assert {d["name"]: d["source"] for d in devices} == {ours.name: "both", edge.name: "zabbix", lost.name: "zabbix"}
-    active = api.get("/api/v1/monitoring/alerts/active/", {"source": "zabbix"}).json()
+    active = api.get("/api/v1/monitoring/alerts/active/", {"source": "zabbix"}).json()["results"]
     assert [(a["title"], a["source"], a["device"]) for a in active] == [(alert.name, "zabbix", lost.name)]
     page = admin_client.get("/admin/devices/device/", {"q": lab["group"].removesuffix("routers")}).content.decode()
     assert all(name in page for name in (ours.name, edge.name, lost.name)) and "Local and Zabbix" in page

@@ -10,7 +10,7 @@ DISCORD_MAX = 2000  # characters a Discord message may have
 
 
 def send(channel: NotificationChannel, message: Message) -> None:
-    post(channel.settings["url"], json={"content": message.text[:DISCORD_MAX]})
+    post(channel.full_settings.get("url", ""), json={"content": message.text[:DISCORD_MAX]})
 
 
-register(Channel("discord", "Discord", frozenset({"url"}), send))
+register(Channel("discord", "Discord", frozenset({"url"}), send, secrets=frozenset({"url"})))

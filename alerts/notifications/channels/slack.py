@@ -8,7 +8,7 @@ from alerts.notifications.message import Message
 
 
 def send(channel: NotificationChannel, message: Message) -> None:
-    post(channel.settings["url"], json={"text": message.text})
+    post(channel.full_settings.get("url", ""), json={"text": message.text})
 
 
-register(Channel("slack", "Slack", frozenset({"url"}), send))
+register(Channel("slack", "Slack", frozenset({"url"}), send, secrets=frozenset({"url"})))

@@ -8,6 +8,7 @@ from alerts.models import NotificationChannel
 from alerts.notifications import Channel, register
 from alerts.notifications.base import post, recipients_problems
 from alerts.notifications.message import Message
+from wardsite.text import quote
 
 SMS_MAX = 320  # characters: two SMS segments
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
@@ -15,9 +16,9 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 def send(channel: NotificationChannel, message: Message) -> None:
     """One message to every number of `to`."""
-    settings = channel.settings
+    settings = channel.full_settings
     for number in settings["to"]:
-        post(settings["url"], data={"To": number, "From": settings["from"], "Body": message.text[:SMS_MAX]},
+        post(settings.get("url", ""), data={"To": number, "From": settings["from"], "Body": message.text[:SMS_MAX]},
              auth=(settings["account"], channel.secret))
 
 
@@ -32,8 +33,9 @@ def check(settings: dict[str, Any]) -> list[str]:
 
 def _phone(value: Any) -> list[str]:
     if not isinstance(value, str) or not _E164.fullmatch(value):
-        return [f"{value!r} is not a phone number in international format, e.g. +4915112345678"]
+        return [f"{quote(value)} is not a phone number in international format, e.g. +4915112345678"]
     return []
 
 
-register(Channel("sms", "SMS (Twilio-style API)", frozenset({"url", "account", "from", "to"}), send, check))
+register(Channel("sms", "SMS (Twilio-style API)", frozenset({"url", "account", "from", "to"}), send, check,
+                 secrets=frozenset({"url"})))

@@ -12,8 +12,8 @@ def send(channel: NotificationChannel, message: Message) -> None:
     card = {"type": "AdaptiveCard", "version": "1.4", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "body": [{"type": "TextBlock", "text": message.title, "weight": "bolder", "wrap": True},
                      {"type": "TextBlock", "text": message.text.split("\n", 1)[-1], "wrap": True}]}
-    post(channel.settings["url"], json={"type": "message", "attachments": [
+    post(channel.full_settings.get("url", ""), json={"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
 
 
-register(Channel("teams", "Microsoft Teams", frozenset({"url"}), send))
+register(Channel("teams", "Microsoft Teams", frozenset({"url"}), send, secrets=frozenset({"url"})))

@@ -5,6 +5,7 @@ from devices.models import Device
 from devices.validators import normalize_address
 from icmp.pinger import PingerError, ping_many
 from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS, readable
+from wardsite.text import quote
 
 
 class Command(BaseCommand):
@@ -49,4 +50,4 @@ class Command(BaseCommand):
         try:
             return normalize_address(target)
         except ValidationError:
-            raise CommandError(f"{target!r} is neither a device name nor an address") from None
+            raise CommandError(f"{quote(target)} is neither a device name nor an address") from None

@@ -1,0 +1,32 @@
+"""The image and docker-compose.yml, read as files (no Docker engine runs here): the processes run unprivileged,
+ICMP works without raw sockets, and nothing secret is copied into the image."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+
+
+def test_the_image_runs_as_an_unprivileged_user_that_owns_only_its_var_dir():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and users[-1] == "10001:10001", users
+    assert "useradd --system --uid 10001 --gid wardflux" in dockerfile
+    assert "chown wardflux:wardflux /var/lib/wardflux" in dockerfile and "chown -R" not in dockerfile
+
+
+def test_every_app_container_may_ping_with_datagram_sockets_and_is_told_about_https():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in APP_SERVICES:
+        assert services[name]["sysctls"] == {"net.ipv4.ping_group_range": "0 2147483647"}, name
+        assert "user" not in services[name], f"{name}: the image's user, not another"
+        assert {"HTTPS_ONLY", "SECURE_PROXY_SSL_HEADER"} <= set(services[name]["environment"]), name
+
+
+def test_local_keys_and_environment_files_stay_out_of_the_image():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {"var", ".env", ".venv", ".git"} <= ignored
