@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, post_save
 from django.http import HttpRequest
@@ -10,9 +12,13 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
-        from alerts.notifications import load_channels
+        from django.conf import settings
+
+        from alerts import metrics
+        from alerts.notifications import claims, load_channels
         from devices.signals import state_changed
         from templates_app.models import TemplateTrigger
+        from wardsite import heartbeats, retention, self_metrics
 
         load_channels()
         post_save.connect(_trigger_saved, sender=TemplateTrigger, dispatch_uid="alerts.trigger_rule")
@@ -20,6 +26,11 @@ class AlertsConfig(AppConfig):
         post_migrate.connect(_builtin_rules, sender=self, dispatch_uid="alerts.builtin_rules")
         state_changed.connect(_state_changed, dispatch_uid="alerts.evaluate_soon")
         register(_device_down_tells_nobody)
+        heartbeats.watch("alerts", "alert evaluation", lambda: settings.ALERT_EVALUATION_SECONDS)
+        retention.register("deliveries", "RETENTION_DELIVERIES_DAYS", _prune_deliveries)
+        retention.register("delivery claims", "RETENTION_DELIVERIES_DAYS", claims.prune)
+        retention.register("resolved alerts", "RETENTION_RESOLVED_ALERTS_DAYS", _prune_resolved_alerts)
+        self_metrics.register(metrics.collect)
 
 
 def _device_down_tells_nobody(request: HttpRequest) -> Pending | None:
@@ -58,6 +69,21 @@ def _every_trigger_has_a_rule(**kwargs) -> None:
 
     for trigger in TemplateTrigger.objects.filter(rule__isnull=True).select_related("template"):
         sync_trigger_rule(trigger)
+
+
+def _prune_deliveries(cutoff: datetime) -> int:
+    from alerts.models import Delivery
+
+    return Delivery.objects.filter(created_at__lt=cutoff).delete()[1].get("alerts.Delivery", 0)
+
+
+def _prune_resolved_alerts(cutoff: datetime) -> int:
+    """Alerts resolved before `cutoff`, with their deliveries."""
+    from alerts.choices import AlertStatus
+    from alerts.models import Alert
+
+    old = Alert.objects.filter(status=AlertStatus.RESOLVED, resolved_at__lt=cutoff)
+    return old.delete()[1].get("alerts.Alert", 0)
 
 
 def _builtin_rules(**kwargs) -> None:

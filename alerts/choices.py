@@ -34,6 +34,15 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class ClaimState(models.TextChoices):
+    """Where one notification stands: being sent by a worker, waiting for its next attempt, or done."""
+
+    SENDING = "sending", "Being sent"
+    RETRYING = "retrying", "Failed, will retry"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class Suppression(models.TextChoices):
     """Why nobody is told that an alert fires (blank: people are told); the alert's suppression_detail names whom."""
 

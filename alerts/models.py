@@ -12,14 +12,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import AlertSource, AlertStatus, DeliveryEvent, DeliveryStatus, Suppression
+from alerts.choices import AlertSource, AlertStatus, ClaimState, DeliveryEvent, DeliveryStatus, Suppression
 from alerts.notifications import channel_kinds, secret_settings, settings_problems
 from alerts.series import unknown_metrics
 from devices.models import Device
 from templates_app.choices import Severity
 from wardsite.expressions import ExpressionError, held_for, metrics, parse
 from wardsite.outbound import url_shown
-from wardsite.secrets import SecretField, SecretJSONField
+from wardsite.secrets import SecretField, SecretJSONField, UnreadableSecret
 from wardsite.text import quote
 
 MAX_MINUTES = 7 * 1440
@@ -65,7 +65,9 @@ class NotificationChannel(models.Model):
         if isinstance(self.settings, dict):
             full, secret = self.full_settings, secret_settings(self.kind)
             self.settings = {key: value for key, value in full.items() if key not in secret}
-            self.secret_settings = {key: value for key, value in full.items() if key in secret}
+            given = {key: value for key, value in full.items() if key in secret}
+            if given or not isinstance(self.secret_settings, UnreadableSecret):  # else kept for its key's return
+                self.secret_settings = given
         super().save(*args, **kwargs)
 
     @property
@@ -249,8 +251,9 @@ class Alert(models.Model):
 
     @property
     def subject(self) -> str:
-        """What the alert is about: the device, and the interface or table row when the series has one."""
-        name = self.labels.get("device") or (self.device.name if self.device else "?")
+        """What the alert is about: the device (WARD FLUX itself for a series of no device), and the interface or
+        table row when the series has one."""
+        name = self.labels.get("device") or (self.device.name if self.device else "WARD FLUX")
         detail = next((self.labels[k] for k in ("ifName", *sorted(self.labels)) if k in self.labels
                        and k not in SERIES_LABELS), "")
         return f"{name} {detail}".strip()
@@ -275,6 +278,29 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} via {self.channel.name}: {self.get_status_display()}"
+
+
+class DeliveryClaim(models.Model):
+    """One notification (an alert event on a channel, as queued once), claimed before it is sent so that a task
+    delivered twice (a worker lost, a broker restarted) sends it once (see alerts/notifications/claims.py)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="delivery_claims")
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="delivery_claims")
+    event = models.CharField(max_length=10, choices=DeliveryEvent.choices)
+    task_id = models.CharField(max_length=255, help_text="The Celery task delivering it: the same when the task is "
+                                                         "delivered again or retried, so it names this notification.")
+    state = models.CharField(max_length=10, choices=ClaimState.choices, default=ClaimState.SENDING)
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="The attempt that holds or last held the claim.")
+    claimed_at = models.DateTimeField(help_text="When the attempt began; a claim being sent for longer than "
+                                                "DELIVERY_CLAIM_TIMEOUT_SECONDS is taken for a dead worker's.")
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [models.UniqueConstraint(fields=["alert", "channel", "event", "task_id"],
+                                               name="%(app_label)s_%(class)s_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} of alert {self.alert_id} via channel {self.channel_id}: {self.state}"
 
 
 class MaintenanceWindow(models.Model):

@@ -12,11 +12,12 @@ from django.utils import timezone
 from alerts.choices import AlertStatus, DeliveryEvent
 from alerts.engine import Event
 from alerts.models import Alert, AlertRule, Delivery, NotificationChannel
-from alerts.notifications import delivery
+from alerts.notifications import claims, delivery
 from alerts.notifications.message import Message
 from devices.services import STATE_METRIC
 from templates_app.choices import Severity
 from templates_app.models import TemplateTrigger
+from wardsite import heartbeats
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,12 @@ BUILTIN_RULES = {
         description="The device stopped answering: ICMP_DOWN_AFTER ping cycles in a row failed (SNMP timeouts for a "
                     "device that is not pinged). Suppressed while a device it depends on (parent) is down. Add "
                     "channels to be told."),
+    "collection-stopped": dict(
+        name="Collection stopped", expression=f"{heartbeats.STOPPED_METRIC} == 1 for 1m", severity=Severity.HIGH,
+        description="A loop of WARD FLUX itself stopped (label loop: icmp, snmp, alerts or beat): no cycle for "
+                    "HEALTH_STALE_SECONDS or three intervals, so devices are not being watched. See /healthz and "
+                    "docs/operations.md. If beat or every worker stops, nothing here can tell you: watch /healthz "
+                    "from outside too. Add channels to be told."),
 }
 
 
@@ -107,11 +114,24 @@ def deliveries_for(events: list[Event]) -> list[tuple[int, int, str]]:
 
 
 def send_notification(alert_id: int, channel_id: int, event: str, *, attempt: int = 1,
-                      last_attempt: bool = True) -> Delivery:
-    """Deliver one alert event on one channel now and record the attempt."""
+                      last_attempt: bool = True, task_id: str = "") -> Delivery | None:
+    """Deliver one alert event on one channel now and record the attempt.
+
+    With the `task_id` of the Celery task queued for it, the notification is claimed first and sent once however
+    often the task is delivered (claims.py): None when there was nothing left to send, ClaimBusy while another
+    worker sends it.
+    """
     alert = Alert.objects.select_related("rule", "device").get(pk=alert_id)
     channel = NotificationChannel.objects.get(pk=channel_id)
-    return delivery.deliver(channel, Message.of(alert, event), attempt=attempt, last_attempt=last_attempt)
+    claim = claims.take(claims.Key(alert_id, channel_id, event, task_id), attempt) if task_id else None
+    if task_id and claim is None:
+        logger.info("%s notification of alert %s via %s: already handled, not sent again", event, alert_id,
+                    channel.name)
+        return None
+    record = delivery.deliver(channel, Message.of(alert, event), attempt=attempt, last_attempt=last_attempt)
+    if claim is not None:
+        claims.mark(claim, record.status)
+    return record
 
 
 def send_test(channel: NotificationChannel) -> Delivery:

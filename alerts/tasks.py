@@ -7,6 +7,8 @@ from kombu.exceptions import OperationalError
 
 from alerts import engine, services
 from alerts.choices import DeliveryStatus
+from alerts.notifications.claims import ClaimBusy
+from wardsite import heartbeats
 
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = (5, 15, 60, 300)  # waits before the 2nd, 3rd... attempt of a transient failure
@@ -18,6 +20,7 @@ _BURST_SECONDS = 1  # state changes this close together (a batch) share one eval
 @shared_task(name="alerts.evaluate", ignore_result=True)
 def evaluate() -> int:
     """Evaluate every enabled rule once and queue the notifications; returns how many alerts fired or resolved."""
+    heartbeats.beat("alerts")  # alert evaluation ticks (/healthz, docs/operations.md)
     events = [event for result in engine.evaluate_all() for event in result.events]
     for alert_id, channel_id, kind in services.deliveries_for(events):
         deliver.delay(alert_id, channel_id, kind)
@@ -26,11 +29,16 @@ def evaluate() -> int:
 
 @shared_task(bind=True, name="alerts.deliver", ignore_result=True, max_retries=len(RETRY_SECONDS))
 def deliver(self, alert_id: int, channel_id: int, event: str) -> None:
-    """One notification; a transient failure is retried with growing waits, each attempt recorded."""
+    """One notification, sent once however often this task is delivered (claimed by its task id); a transient
+    failure is retried with growing waits, each attempt recorded."""
     retries = self.request.retries
-    record = services.send_notification(alert_id, channel_id, event, attempt=retries + 1,
-                                        last_attempt=retries >= self.max_retries)
-    if record.status == DeliveryStatus.RETRYING:
+    try:
+        record = services.send_notification(alert_id, channel_id, event, attempt=retries + 1,
+                                            last_attempt=retries >= self.max_retries, task_id=self.request.id)
+    except ClaimBusy as busy:  # the same attempt again, once the other worker has finished or is taken for dead
+        self.signature_from_request(countdown=busy.wait_seconds).apply_async()
+        return
+    if record is not None and record.status == DeliveryStatus.RETRYING:
         raise self.retry(countdown=RETRY_SECONDS[retries])
 
 

@@ -1,7 +1,10 @@
+from datetime import datetime
+
 from django.apps import AppConfig
 from django.db.models.signals import post_delete
 from django.http import HttpRequest
 
+from wardsite import retention
 from wardsite.setup_checks import Pending, add_link, register
 
 
@@ -19,6 +22,7 @@ class DiscoveryConfig(AppConfig):
 
         post_delete.connect(_rule_deleted, sender="discovery.DiscoveryRule", dispatch_uid="discovery.rule_schedule")
         register(_no_allowed_network)
+        retention.register("discovery runs", "RETENTION_DISCOVERY_DAYS", _prune_runs)
 
 
 def _no_allowed_network(request: HttpRequest) -> Pending | None:
@@ -42,3 +46,13 @@ def _rule_deleted(sender, instance, **kwargs) -> None:
         from django_celery_beat.models import PeriodicTask
 
         PeriodicTask.objects.filter(pk=instance.schedule_id).delete()
+
+
+def _prune_runs(cutoff: datetime) -> int:
+    """Runs that ended before `cutoff` (or started before it and never ended), with their results."""
+    from django.db.models import Q
+
+    from discovery.models import DiscoveryRun
+
+    old = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created__lt=cutoff)
+    return DiscoveryRun.objects.filter(old).delete()[1].get("discovery.DiscoveryRun", 0)

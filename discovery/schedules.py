@@ -7,6 +7,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from discovery import limits
 from discovery.models import DiscoveryRule
+from wardsite.schedules import CRONTAB_EXPIRE_SECONDS
 from wardsite.text import quote
 
 PRESETS = {"daily": "0 3 * * *", "weekly": "0 3 * * 0"}  # 03:00 every day / on Sundays
@@ -47,7 +48,8 @@ def set_schedule(rule: DiscoveryRule, value: str) -> None:
     crontab, _ = CrontabSchedule.objects.get_or_create(minute=minute, hour=hour, day_of_month=day,
                                                        month_of_year=month, day_of_week=weekday,
                                                        timezone=settings.TIME_ZONE)
-    task = rule.schedule or PeriodicTask(task="discovery.run_rule", args=f"[{rule.pk}]")
+    task = rule.schedule or PeriodicTask(task="discovery.run_rule", args=f"[{rule.pk}]",
+                                         expire_seconds=CRONTAB_EXPIRE_SECONDS)
     task.name, task.crontab, task.interval, task.enabled = f"Discovery: {rule.name}", crontab, None, rule.enabled
     task.save()
     if rule.schedule_id != task.pk:

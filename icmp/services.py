@@ -25,6 +25,7 @@ from wardsite.victoria import Sample, get_client
 logger = logging.getLogger(__name__)
 
 _DEVICE_RELATED = ("ping_settings", "group__ping_settings")
+NOT_POLLED = "not polled: batch deadline"
 
 
 def effective_settings(device: Device) -> EffectiveSettings:
@@ -60,30 +61,49 @@ class CycleOutcome:
     state: str
 
 
-async def _sweep_all(groups: dict[EffectiveSettings, list[str]]) -> dict[str, PingResult]:
+async def _sweep_all(groups: dict[EffectiveSettings, list[str]], deadline: float | None = None
+                     ) -> dict[str, PingResult]:
+    """The sweeps of all groups at once; a group's sweep still running `deadline` seconds after the start is
+    given up (its addresses are left out) and the others kept."""
     sweeps = [
-        sweep(
+        asyncio.ensure_future(sweep(
             addresses,
             count=eff.packets,
             interval=eff.packet_interval_ms / 1000,
             timeout=eff.timeout_ms / 1000,
-        )
+        ))
         for eff, addresses in groups.items()
     ]
+    if sweeps:
+        await asyncio.wait(sweeps, timeout=deadline)
     results: dict[str, PingResult] = {}
-    for part in await asyncio.gather(*sweeps):
-        results.update(part)
+    for part in sweeps:
+        if part.done():
+            results.update(part.result())
+        else:
+            part.cancel()
     return results
 
 
-def ping_devices(devices: Sequence[Device]) -> dict[int, tuple[EffectiveSettings, PingResult]]:
-    """One ping cycle over `devices`, grouped by their packet settings, all in flight at once."""
+def ping_devices(devices: Sequence[Device], deadline: float | None = None
+                 ) -> dict[int, tuple[EffectiveSettings, PingResult]]:
+    """One ping cycle over `devices`, grouped by their packet settings, all in flight at once; devices whose
+    group's sweep outlived `deadline` seconds are left out."""
     settings_of = {device.pk: effective_settings(device) for device in devices}
     groups: dict[EffectiveSettings, list[str]] = defaultdict(list)
     for device in devices:
         groups[settings_of[device.pk]].append(device.address)
-    results = asyncio.run(_sweep_all(groups))
-    return {device.pk: (settings_of[device.pk], results[device.address]) for device in devices}
+    results = asyncio.run(_sweep_all(groups, deadline))
+    return {device.pk: (settings_of[device.pk], results[device.address]) for device in devices
+            if device.address in results}
+
+
+def mark_not_polled(devices: Sequence[Device]) -> None:
+    """Devices the batch deadline left out: their status says so; failures and state are left as they are (no
+    answer was awaited to the end, so none counts as missing)."""
+    logger.warning("ICMP batch deadline (%d s) passed: %d devices not polled", settings.ICMP_BATCH_DEADLINE_SECONDS,
+                   len(devices))
+    PingStatus.objects.filter(device__in=devices).update(error=NOT_POLLED)
 
 
 def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
@@ -94,8 +114,11 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     if not devices:
         return []
     ensure_status_rows(PingStatus, Device.objects.filter(pk__in=[d.pk for d in devices]), timezone.now())
-    results = ping_devices(devices)
+    results = ping_devices(devices, settings.ICMP_BATCH_DEADLINE_SECONDS)
     now = timezone.now()
+    if late := [device for device in devices if device.pk not in results]:
+        mark_not_polled(late)
+        devices = [device for device in devices if device.pk in results]
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
         outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]

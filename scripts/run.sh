@@ -49,6 +49,7 @@ ACCESS_LOG=()  # every HTTP request: only with LOG_LEVEL=DEBUG
 [ "$LOG_LEVEL" != DEBUG ] || ACCESS_LOG=(--access-logfile -)
 "$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 "${ACCESS_LOG[@]}" &
 STARTED_PIDS+=($!)
+# no -Q: the worker consumes every queue of CELERY_TASK_QUEUES (docs/architecture.md, "Queues and workers")
 "$VENV/bin/celery" -A wardsite worker --concurrency 2 &
 STARTED_PIDS+=($!)
 "$VENV/bin/celery" -A wardsite beat --schedule "$VAR/celerybeat-schedule" &

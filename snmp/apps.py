@@ -8,9 +8,14 @@ class SnmpConfig(AppConfig):
     verbose_name = "SNMP"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from devices.signals import state_changed
+        from wardsite import heartbeats
 
         state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
+        # snmp.dispatch ticks it (/healthz, the admin banner: docs/operations.md)
+        heartbeats.watch("snmp", "SNMP cycle", lambda: settings.SNMP_DISPATCH_SECONDS)
         register(needs_one("snmp.SNMPCredential", "No SNMP credential: devices are only pinged, and discovery cannot "
                                                   "tell what they are.", "Add an SNMP credential"))
 

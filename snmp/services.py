@@ -1,9 +1,9 @@
 """SNMP collection: which devices are due, one poll over a batch, and what it means for the database.
 
 The dispatcher claims devices whose `SNMPStatus.next_due_at` has come (the earliest due item, interface counter
-poll or interface discovery) and hands them out in batches; `run_batch` polls a batch concurrently, writes the
-series (snmp.metrics), keeps the counter samples rates need in Redis, and records items, interfaces, status and,
-for devices that are not pinged, their up/down state. A device that fails is backed off exponentially.
+poll or interface discovery) and hands them out in batches; `run_batch` polls a batch concurrently, keeps the
+counter samples rates need in Redis, records items, interfaces, status and, for devices that are not pinged, their
+up/down state, and then writes the series (snmp.metrics). A device that fails is backed off exponentially.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from snmp import client, metrics, poller
 from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
 from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
+from snmp.oids import parse_oid
 from wardsite import kv, target_policy
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
@@ -159,6 +160,7 @@ class _Job:
     interfaces: dict[int, Interface]
     plan: poller.PollPlan | None = None
     reading: poller.Reading | None = None
+    bad_oids: dict[int, str] = field(default_factory=dict)  # due items whose stored OID is malformed: not asked
 
 
 def run_batch(device_ids: Iterable[int], *, force: bool = False, now: datetime | None = None) -> list[PollResult]:
@@ -171,10 +173,12 @@ def run_batch(device_ids: Iterable[int], *, force: bool = False, now: datetime |
     for job in jobs:
         try:
             job.plan = _plan(job, now, force)
-        except SNMPConfigError as exc:
+        except SNMPConfigError as exc:  # e.g. a credential no key decrypts: this device only
             results[job.device.pk] = PollResult(job.device.pk, job.device.name, error=str(exc))
+    _record_unpollable([job for job in jobs if job.plan is None], results, now)
     planned = [job for job in jobs if job.plan is not None]
-    readings = client.run(poller.collect_many([job.plan for job in planned], settings.SNMP_CONCURRENCY))
+    readings = client.run(poller.collect_many([job.plan for job in planned], settings.SNMP_CONCURRENCY,
+                                              deadline=settings.SNMP_BATCH_DEADLINE_SECONDS))
     for job, reading in zip(planned, readings):
         job.reading = reading
     results.update(_record(planned, force, now))
@@ -201,18 +205,40 @@ def _plan(job: _Job, now: datetime, force: bool) -> poller.PollPlan:
     if force or status.interfaces_due_at <= horizon:
         interfaces = tuple(poller.InterfacePlan(i.if_index, i.hc_counters) for i in job.interfaces.values() if i.enabled)
     refresh = timedelta(seconds=settings.SNMP_INTERFACE_REFRESH_SECONDS)
+    due = [item for item in job.items if force or item.next_due_at <= horizon]
+    job.bad_oids = {item.pk: problem for item in due if (problem := _oid_problem(item.oid))}
     return poller.PollPlan(
         device_id=job.device.pk,
         target=target_for(job.device),
-        items=tuple(poller.ItemPlan(i.pk, i.oid) for i in job.items if force or i.next_due_at <= horizon),
+        items=tuple(poller.ItemPlan(i.pk, i.oid) for i in due if i.pk not in job.bad_oids),
         interfaces=interfaces,
         discover=status.discovered_at is None or status.discovered_at + refresh <= horizon,
         disabled_interfaces=frozenset(i.if_index for i in job.interfaces.values() if not i.enabled),
     )
 
 
+def _oid_problem(oid: str) -> str:
+    """Why a stored OID cannot be asked (it bypassed validation), or ""."""
+    try:
+        parse_oid(oid)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _record_unpollable(jobs: list[_Job], results: dict[int, PollResult], now: datetime) -> None:
+    """Devices that cannot be polled as configured: the reason on their status, tried again after a back-off;
+    their reachability and state are left as they are (nothing was asked)."""
+    for job in jobs:
+        job.status.checked_at = now
+        _back_off(job, now, results[job.device.pk].error)
+    SNMPStatus.objects.bulk_update([job.status for job in jobs],
+                                   ["next_due_at", "scheduled_at", "checked_at", "consecutive_failures", "error"])
+
+
 def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResult]:
-    """Write the series and counter states, then the database rows, of a polled batch."""
+    """Record a polled batch: counter states, database rows and device states first, then the series, so
+    neither a down VictoriaMetrics nor a slow one keeps the latest values or a state change from being saved."""
     previous = _load_counters([job.device.pk for job in jobs])
     outcomes: dict[int, metrics.Outcome] = {}
     with transaction.atomic():
@@ -220,8 +246,6 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
             if job.reading.interfaces is not None:
                 job.interfaces = _sync_interfaces(job.device, job.reading.interfaces)
             outcomes[job.device.pk] = _build(job, previous.get(job.device.pk, {}), force)
-    samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
-    get_client().write(samples)
     _save_counters({pk: outcome.counters for pk, outcome in outcomes.items()})
     results = {}
     with transaction.atomic():
@@ -234,7 +258,8 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
              "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
     device_services.mark_seen((job.device.pk for job in jobs if not job.reading.error), now)
     states = [(job.device, _update_device_state(job, now)) for job in jobs if not job.device.icmp_enabled]
-    get_client().write(device_services.state_samples(states, now))
+    samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
+    get_client().write([*samples, *device_services.state_samples(states, now)])
     return results
 
 
@@ -258,14 +283,16 @@ def _update_rows(job: _Job, outcome: metrics.Outcome, now: datetime) -> None:
     reading, status = job.reading, job.status
     status.checked_at = now
     if reading.error:
-        _back_off(job, now)
+        status.reachable = False
+        _back_off(job, now, str(reading.error))
         return
-    asked = {item.id for item in job.plan.items}
+    asked = {item.id for item in job.plan.items} | set(job.bad_oids)
     changed_items = []
     for item in job.items:
         if item.pk not in asked:
             continue
-        result = outcome.items.get(item.pk, metrics.ItemResult(error="no answer for this OID"))
+        unasked = metrics.ItemResult(error=job.bad_oids.get(item.pk, "no answer for this OID"))
+        result = outcome.items.get(item.pk, unasked)
         item.last_value, item.last_error, item.last_polled_at = result.value, result.error[:255], now
         item.next_due_at = next_due(item.next_due_at, timedelta(seconds=item.interval_seconds), now)
         changed_items.append(item)
@@ -296,12 +323,11 @@ def _earliest_due(job: _Job) -> datetime:
     return min(candidates)
 
 
-def _back_off(job: _Job, now: datetime) -> None:
-    """A failed poll: mark the device SNMP-unreachable and wait twice as long as last time before the next try."""
+def _back_off(job: _Job, now: datetime, error: str) -> None:
+    """A failed poll: record why and wait twice as long as last time before the next try."""
     status = job.status
-    status.reachable = False
     status.consecutive_failures += 1
-    status.error = str(job.reading.error)[:500]
+    status.error = error[:500]
     status.scheduled_at = None
     base = min([settings.SNMP_INTERFACE_INTERVAL_SECONDS, *(item.interval_seconds for item in job.items)])
     delay = min(base * 2 ** min(status.consecutive_failures - 1, 20), settings.SNMP_BACKOFF_MAX_SECONDS)

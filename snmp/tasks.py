@@ -2,12 +2,14 @@
 from celery import shared_task
 
 from snmp import services
+from wardsite import heartbeats
 from wardsite.dispatch import fan_out
 
 
 @shared_task(name="snmp.dispatch")
 def dispatch() -> int:
     """Fan the due devices out in batches; returns how many devices were dispatched."""
+    heartbeats.beat("snmp")  # the SNMP cycle ticks (/healthz, docs/operations.md)
     # a batch still queued after the claim lease is stale: the devices are handed out again by then
     return fan_out(services.due_batches(), poll_batch, expires=services.CLAIM_LEASE.total_seconds())
 

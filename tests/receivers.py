@@ -43,6 +43,7 @@ class HTTPReceiver:
     requests: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     location: str = ""
+    delay_seconds: float = 0.0  # a slow receiver: records the request at once, answers this much later
 
 
 @contextmanager
@@ -54,6 +55,7 @@ def running_http_receiver() -> Iterator[HTTPReceiver]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.requests.append(Received(self.path, dict(self.headers), body, time.time()))
+            time.sleep(receiver.delay_seconds)
             status = receiver.answers.pop(0) if receiver.answers else 200
             self.send_response(status)
             if 300 <= status < 400:

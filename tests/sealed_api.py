@@ -82,8 +82,9 @@ class SealedApi:
         _admin_sql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)', f'CREATE DATABASE "{self.database}"')
         self._spawn("redis", "redis-server", "--bind", "127.0.0.1", "--port", "6379", "--save", "",
                     "--appendonly", "no", "--dir", str(self.workdir))
+        # 13 months: at least HISTORY_DAYS, or migrate refuses to start (wardsite/service_checks.py)
         self._spawn("victoria", "victoria-metrics", "-httpListenAddr=127.0.0.1:8428",
-                    f"-storageDataPath={self.workdir / 'victoria'}", "-retentionPeriod=1", "-loggerLevel=WARN")
+                    f"-storageDataPath={self.workdir / 'victoria'}", "-retentionPeriod=13", "-loggerLevel=WARN")
         self.manage("migrate", "--no-input", "-v", "0")
         self.manage("shell", "--no-imports", "-c", f"from tests.fuzz_seed import seed; seed({ADMIN!r})")
         self.token = api_token(self.manage, ADMIN)

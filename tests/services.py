@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,16 @@ class VictoriaServer:
         """Stop gracefully: on SIGTERM VictoriaMetrics writes its in-memory data to disk first."""
         if self._process is None:
             return
+        self._process.send_signal(signal.SIGCONT)  # a paused server would not act on SIGTERM
         stop_process(self._process)
         self._process = None
+
+    def pause(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel's backlog), nothing answers: a hung server."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
 
     def flush(self) -> None:
         """Make everything written so far searchable now."""
@@ -111,18 +120,25 @@ class VictoriaServer:
         raise RuntimeError(f"victoria-metrics did not become healthy at {self.url}; log:\n{log_tail}")
 
 
-@pytest.fixture(scope="session")
-def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaServer]:
-    """One VictoriaMetrics for the session, on a free loopback port with its data in a temporary directory."""
+@contextmanager
+def own_victoria(data_dir: Path) -> Iterator[VictoriaServer]:
+    """A VictoriaMetrics of the caller's own on a free loopback port (to stop, hang or inspect), stopped after."""
     binary = shutil.which("victoria-metrics")
     if binary is None:
         pytest.fail("victoria-metrics is not installed: run `make test`, which installs it", pytrace=False)
-    server = VictoriaServer(binary, tmp_path_factory.mktemp("victoria"), free_port())
+    server = VictoriaServer(binary, data_dir, free_port())
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaServer]:
+    """One VictoriaMetrics for the session, with its data in a temporary directory."""
+    with own_victoria(tmp_path_factory.mktemp("victoria")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -144,21 +160,62 @@ def session_spool_key() -> Iterator[str]:
     key = f"wardflux:test:spool:{uuid.uuid4().hex}"
     with override_settings(VICTORIA_SPOOL_KEY=key):
         yield key
-    connection = redis.Redis.from_url(settings.REDIS_URL)
-    connection.delete(key, f"{key}:lock")
+    delete_spool(settings.VICTORIA_SPOOL_URL, key)
+
+
+def delete_spool(url: str, key: str) -> None:
+    """Delete the spool list `key` and every key beside it (`key:bytes`, `key:dead`, `key:lock`...)."""
+    connection = redis.Redis.from_url(url)
+    connection.delete(key, *connection.scan_iter(match=f"{key}:*"))
     connection.close()
 
 
 @pytest.fixture
 def redis_spool(settings) -> Iterator[str]:
-    """settings.VICTORIA_SPOOL_KEY set to a key of this test's own; the key and its lock are deleted afterwards."""
-    connection = redis.Redis.from_url(settings.REDIS_URL)
+    """settings.VICTORIA_SPOOL_KEY set to a key of this test's own; it and its side keys are deleted afterwards."""
+    url = settings.VICTORIA_SPOOL_URL
+    connection = redis.Redis.from_url(url)
     try:
         connection.ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis at {settings.REDIS_URL} is not reachable: {exc}", pytrace=False)
+        pytest.fail(f"Redis at {url} is not reachable: {exc}", pytrace=False)
+    finally:
+        connection.close()
     key = f"wardflux:test:spool:{uuid.uuid4().hex}"
     settings.VICTORIA_SPOOL_KEY = key
     yield key
-    connection.delete(key, f"{key}:lock")
-    connection.close()
+    delete_spool(url, key)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a loopback port, persisting (AOF) in `data_dir`: restart() keeps its
+    data as a production Redis with `appendonly yes` does (never the machine's own Redis)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir, self.port = data_dir, port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.data_dir),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url, socket_timeout=1).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop_process(self._process)
+            self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()

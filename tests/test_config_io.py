@@ -188,7 +188,8 @@ def test_references_are_names_and_state_is_left_out(configuration):
     assert {t["key"] for t in document["templates"]} == {"my-ups", "generic-snmp"}, "shipped ones by reference"
     assert {"device": "core-1", "template": "cisco-ios", "auto": True} in document["template_assignments"]
     rules = {r["name"]: r for r in document["alert_rules"]}
-    assert set(rules) == {"Packet loss", "Device down", "My UPS: Overload"}, "untouched trigger rules are made again"
+    assert set(rules) == {"Packet loss", "Device down", "Collection stopped", "My UPS: Overload"}, \
+        "untouched trigger rules are made again"
     assert rules["My UPS: Overload"]["template_trigger"] == ["my-ups", "Overload"]
     assert document["discovery_rules"][0]["credentials"] == ["v3-admin", "public-ro"]
     assert document["discovery_rules"][0]["schedule"] == "0 3 * * 0"

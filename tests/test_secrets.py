@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from snmp.client import Target
 from snmp.models import SNMPCredential
 from wardsite.secrets import SecretDecryptionError
 
@@ -82,8 +83,11 @@ def test_it_keeps_secrets_left_blank_in_the_admin(admin_client, v3_credential):
 
 def test_it_fails_clearly_with_the_wrong_key(settings, v3_credential):
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]
-    with pytest.raises(SecretDecryptionError, match="cannot be decrypted with any key in FERNET_KEYS"):
-        SNMPCredential.objects.get(pk=v3_credential.pk)
+    credential = SNMPCredential.objects.get(pk=v3_credential.pk)  # loads: one bad row must not break a list
+    assert not credential.auth_key and "authpass" not in str(credential.auth_key)
+    with pytest.raises(SecretDecryptionError,
+                       match="'core-v3 .*': auth_key, priv_key cannot be decrypted with any key in FERNET_KEYS"):
+        Target.from_credential(credential, "127.0.0.1")
 
 
 def test_it_rotates_every_secret_to_the_newest_key(settings, v3_credential):

@@ -47,6 +47,8 @@ def _worker_env() -> dict[str, str]:
         "DATABASE_URL": _database_url(),
         "VICTORIA_URL": django_settings.VICTORIA_URL,
         "VICTORIA_SPOOL_KEY": django_settings.VICTORIA_SPOOL_KEY,
+        "VICTORIA_SPOOL_URL": django_settings.VICTORIA_SPOOL_URL,
+        "VICTORIA_BREAKER_SECONDS": "2",  # writes try VictoriaMetrics again soon after an outage
         "ICMP_INTERVAL_SECONDS": "2",
         "SNMP_INTERFACE_INTERVAL_SECONDS": "2",
         "DATABASE_CONN_MAX_AGE": "0",
@@ -56,20 +58,21 @@ def _worker_env() -> dict[str, str]:
 
 
 @contextmanager
-def _worker(log: Path, *options: str) -> Iterator[subprocess.Popen]:
-    """`celery worker` with `options` as a child process; stopped (and its log printed if it failed) on exit."""
+def run_worker(log: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """`celery worker` with `options` (and `env` over the test environment) as a child process; stopped (and its
+    log printed if it failed) on exit."""
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--without-heartbeat",
              "--without-gossip", "--without-mingle", *options],
-            cwd=ROOT, env=_worker_env(), stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**_worker_env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,  # a killed test run leaves no worker taking the next run's tasks
         )
     try:
         yield proc
     finally:
         stop_process(proc)
-        if proc.returncode not in (0, -15):
+        if proc.returncode not in (0, -15, -9):
             print(log.read_text()[-5000:])
 
 
@@ -77,7 +80,7 @@ def _worker(log: Path, *options: str) -> Iterator[subprocess.Popen]:
 def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subprocess.Popen]:
     """Worker + beat (DatabaseScheduler) with 2 s ping and interface poll intervals; the broker's database is emptied first."""
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
-    with _worker(tmp_path / "celery.log", "--beat", "--concurrency", "2",
+    with run_worker(tmp_path / "celery.log", "--beat", "--concurrency", "2",
                  "--schedule", str(tmp_path / "beat-schedule")) as proc:
         yield proc
 
@@ -86,6 +89,6 @@ def celery_stack(transactional_db, victoria_url, tmp_path) -> Iterator[subproces
 def two_workers(transactional_db, victoria_url, tmp_path) -> Iterator[list[subprocess.Popen]]:
     """Two worker processes (no beat), two task processes each, consuming the same queue."""
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
-    with _worker(tmp_path / "one.log", "-n", "one@%h", "--concurrency", "2") as one, \
-            _worker(tmp_path / "two.log", "-n", "two@%h", "--concurrency", "2") as two:
+    with run_worker(tmp_path / "one.log", "-n", "one@%h", "--concurrency", "2") as one, \
+            run_worker(tmp_path / "two.log", "-n", "two@%h", "--concurrency", "2") as two:
         yield [one, two]

@@ -16,6 +16,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from wardsite.secrets import unreadable_fields, unreadable_message
 from wardsite.text import quote
 
 
@@ -146,3 +147,17 @@ class NameOrIdFilter(django_filters.ModelChoiceFilter):
     """`?device=core-1` or `?device=42`; a name or id that matches nothing is a 400 naming the parameter."""
 
     field_class = NameOrIdChoiceField
+
+
+class SecretErrorField(serializers.CharField):
+    """Read-only: why the object's stored secrets cannot be used (no key in FERNET_KEYS decrypts them), or ""."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.update(source="*", read_only=True)
+        kwargs.setdefault("help_text", "Empty, or which stored secrets no key in FERNET_KEYS decrypts (the "
+                                       "object cannot be used until they are entered again or the key is back).")
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj: Model) -> str:
+        names = unreadable_fields(obj)
+        return unreadable_message(obj, names) if names else ""

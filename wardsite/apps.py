@@ -10,6 +10,7 @@ class WardsiteConfig(AppConfig):
         from django.contrib import admin
 
         from wardsite import checks  # noqa: F401 (registers them)
+        from wardsite import heartbeats, service_checks, task_metrics  # noqa: F401 (service_checks registers)
         from wardsite.audit import register_audited_models
         from wardsite.roles import sync_roles
         from wardsite.schedules import ensure_default_schedules
@@ -21,6 +22,8 @@ class WardsiteConfig(AppConfig):
         register_token_admin()
 
         register_audited_models()  # the audit trail (docs/audit.md)
+        task_metrics.connect()  # task runs, failures and durations for /metrics
+        heartbeats.watch("beat", "beat tick", lambda: heartbeats.BEAT_SECONDS)
 
         # sent once django-celery-beat's tables exist (this app has no models of its own)
         post_migrate.connect(ensure_default_schedules, sender=apps.get_app_config("django_celery_beat"))

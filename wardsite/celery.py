@@ -6,12 +6,15 @@ import os
 from celery import Celery
 from celery.signals import setup_logging, worker_ready
 
+from wardsite.queues import TimeLimitsByQueue
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wardsite.settings")
 
 app = Celery("wardsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.imports = ("wardsite.tasks",)
+app.conf.task_annotations = (TimeLimitsByQueue(),)
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +39,15 @@ def warn_about_evicting_broker(sender, **kwargs) -> None:
         return
     if policy and policy != "noeviction":
         logger.error("Redis maxmemory-policy is %r: queued tasks may be evicted; set it to 'noeviction'", policy)
+
+
+@worker_ready.connect
+def warn_about_short_visibility_timeout(sender, **kwargs) -> None:
+    """A message not acknowledged within the broker's visibility timeout is handed to another worker: a task that
+    acknowledges late and may run longer than that would run twice."""
+    from django.conf import settings
+
+    late = [task.time_limit or 0 for task in sender.app.tasks.values() if task.acks_late]
+    if late and settings.CELERY_VISIBILITY_TIMEOUT <= max(late):
+        logger.warning("CELERY_VISIBILITY_TIMEOUT=%d is not above the longest time limit of a late-acknowledged "
+                       "task (%d s): such a task may run twice", settings.CELERY_VISIBILITY_TIMEOUT, max(late))

@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Field, Model, Prefetch, QuerySet
 from django.utils.module_loading import autodiscover_modules
 
-from wardsite.secrets import SecretField
+from wardsite.secrets import SecretField, require_readable
 from wardsite.text import quote
 
 FORMAT = "wardflux-config/1"
@@ -298,6 +298,8 @@ def _entry(section: Section, obj: Model, refs: Refs, with_secrets: bool) -> dict
             if field.value_from_object(obj):
                 left_out.append(field.name)
         else:
+            if isinstance(field, SecretField):
+                require_readable(obj, field.name)  # SecretDecryptionError naming it: no placeholder exported
             entry[field.name] = refs.value_of(obj, field)
     for extra in section.extras:
         entry[extra.name] = plain(extra.read(obj))

@@ -182,3 +182,14 @@ def load_env_file(path: Path) -> None:
         if match is None:
             raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value")
         os.environ.setdefault(match["name"], match["value"])
+
+
+def redis_url_next_db(url: str) -> str:
+    """The same Redis server with the next database number (db 0 -> 1); the last of Redis' default 16, db 15,
+    goes to 14."""
+    parts = urlsplit(url)
+    db_text = parts.path.strip("/") or "0"
+    if not db_text.isdigit():
+        raise ImproperlyConfigured(f"{url!r}: the database number {db_text!r} is not a number")
+    db = int(db_text)
+    return parts._replace(path=f"/{db + 1 if db < 15 else db - 1}").geturl()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
+from wardsite.secrets import unreadable_fields
+
 
 class WriteOnlySecretsForm(forms.ModelForm):
     """Secrets (`secret_fields`) are write-only: never rendered back; left blank on edit, the stored value is kept."""
@@ -11,10 +13,14 @@ class WriteOnlySecretsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        unreadable = unreadable_fields(self.instance) if self.instance.pk else []
         for name in self.secret_fields:
             self.fields[name].widget = forms.PasswordInput(render_value=False)
             self.initial[name] = ""
-            if self.instance.pk:
+            if name in unreadable:
+                self.fields[name].help_text += (" The stored value cannot be decrypted with any key in FERNET_KEYS: "
+                                                "enter it again (or put the key that encrypted it back).")
+            elif self.instance.pk:
                 self.fields[name].help_text += " Leave blank to keep the stored value."
 
     def _post_clean(self) -> None:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from wardsite.env import (
     env_bool, env_choice, env_duration, env_fernet_keys, env_int, env_list, env_networks, env_proxy_ssl_header,
-    env_rate, env_str, env_url, load_env_file)
+    env_rate, env_str, env_url, load_env_file, redis_url_next_db)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("WARDFLUX_VAR_DIR", str(BASE_DIR / "var")))
@@ -108,7 +109,10 @@ TEMPLATES = [
 _default_db = f"sqlite:///{VAR_DIR / 'wardflux.sqlite3'}"
 _db_url = env_str("DATABASE_URL") or _default_db
 try:
-    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+    # conn_health_checks: a persistent connection is checked before its first use in each request or task, so a
+    # database restart or failover costs no failed request (tests/test_postgres_restart.py)
+    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+                                                  conn_health_checks=True)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL={_db_url!r} is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -204,12 +208,51 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# One queue per kind of work (docs/architecture.md, "Queues and workers"): exact names before patterns.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "alerts.deliver": {"queue": "notifications"},
+    "alerts.*": {"queue": "alerts"},
+    "icmp.*": {"queue": "icmp"},
+    "snmp.*": {"queue": "snmp"},
+    "discovery.*": {"queue": "discovery"},
+    "zabbix.*": {"queue": "zabbix"},
+}
+# Hard time limit per queue in seconds (the worker kills the task); the soft limit (an exception in the task, so it
+# can record what it has) is 90 % of it. wardsite/celery.py applies them to every task by its route.
+TASK_TIME_LIMITS = {
+    queue: env_int(f"{queue.upper()}_TASK_TIME_LIMIT", default, minimum=2)
+    for queue, default in (("celery", 600), ("icmp", 60), ("snmp", 240), ("alerts", 120), ("notifications", 90),
+                           ("discovery", 7200), ("zabbix", 600))
+}
+# A worker started without -Q consumes all of these; `-Q icmp,snmp` picks (a group's poller_queue is made on use).
+CELERY_TASK_QUEUES = [Queue(queue, routing_key=queue) for queue in TASK_TIME_LIMITS]
+# A device still unanswered this long after its batch began is marked "not polled: batch deadline"; the rest of
+# the batch is kept (below the soft limits, so the batch has time to record).
+ICMP_BATCH_DEADLINE_SECONDS = env_int("ICMP_BATCH_DEADLINE_SECONDS", 30, minimum=1)
+SNMP_BATCH_DEADLINE_SECONDS = env_int("SNMP_BATCH_DEADLINE_SECONDS", 150, minimum=1)
+# A message taken but not acknowledged (its worker died) is handed out again after this long: longer than the
+# longest task that acknowledges late (a shorter one runs a slow task twice), and than any retry countdown.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
+# Workers look for such messages every unacked_restore_interval seconds (kombu's default looks every ~100 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT, "unacked_restore_throttle": 1,
+                                   "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 3))}
+# A notification being sent by a worker that went silent this long is sent again (at least once, docs/alerts.md).
+DELIVERY_CLAIM_TIMEOUT_SECONDS = env_int("DELIVERY_CLAIM_TIMEOUT_SECONDS", 300, minimum=1)
+QUEUE_CHECK_SECONDS = env_int("QUEUE_CHECK_SECONDS", 60, minimum=5)  # how often a queue without workers is looked for
 
 # --- VictoriaMetrics ---------------------------------------------------------------------------
 VICTORIA_URL = env_url("VICTORIA_URL", "http://127.0.0.1:8428", schemes=("http", "https"))
-VICTORIA_TIMEOUT = env_int("VICTORIA_TIMEOUT", 10, minimum=1)
-# Writes that fail after retries are kept in this Redis list and replayed when VictoriaMetrics is back.
+VICTORIA_TIMEOUT = env_int("VICTORIA_TIMEOUT", 10, minimum=1)  # queries
+VICTORIA_WRITE_TIMEOUT = env_int("VICTORIA_WRITE_TIMEOUT", 2, minimum=1)  # writes: not retried, spooled at once
+# After a failed or slow write every process spools without trying VictoriaMetrics for this long.
+VICTORIA_BREAKER_SECONDS = env_int("VICTORIA_BREAKER_SECONDS", 30, minimum=1)
+# Writes VictoriaMetrics did not take are kept in this Redis list, in a database apart from the broker's,
+# capped in bytes (the oldest dropped first), and replayed when VictoriaMetrics is back.
+VICTORIA_SPOOL_URL = env_url("VICTORIA_SPOOL_URL", redis_url_next_db(REDIS_URL), schemes=("redis", "rediss"))
 VICTORIA_SPOOL_KEY = env_str("VICTORIA_SPOOL_KEY", "wardflux:victoria:spool")
+VICTORIA_SPOOL_MAX_BYTES = env_int("VICTORIA_SPOOL_MAX_BYTES", 256 * 2**20, minimum=2**20)
+VICTORIA_DEAD_LETTER_MAX_CHUNKS = env_int("VICTORIA_DEAD_LETTER_MAX_CHUNKS", 20, minimum=1)
 
 # A device added with only an address is named by its reverse DNS name (else by the address).
 DEVICE_NAME_FROM_DNS = env_bool("DEVICE_NAME_FROM_DNS", True)
@@ -268,6 +311,19 @@ AUDITLOG_STORE_JSON_CHANGES = True  # before/after as JSON values (numbers, list
 AUDITLOG_DISABLE_ON_RAW_SAVE = True  # fixtures loaded by loaddata are not changes someone made
 AUDITLOG_MASK_CALLABLE = "wardsite.audit.redact"  # secrets: never a part of them (the library's default shows half)
 
+# --- Health, self-metrics, retention (docs/operations.md) ------------------------------------------
+HEALTH_TIMEOUT_SECONDS = env_int("HEALTH_TIMEOUT_SECONDS", 2, minimum=1)  # per check of /healthz
+# A watched loop (beat, a collection cycle, alert evaluation) silent this long (or 3 of its intervals) is unhealthy.
+HEALTH_STALE_SECONDS = env_int("HEALTH_STALE_SECONDS", 60, minimum=1)
+METRICS_TOKEN = env_str("METRICS_TOKEN")  # Authorization: Bearer <token> for /metrics; empty: logged-in staff only
+# How far back people look at series: VictoriaMetrics' -retentionPeriod must keep at least this (checked by migrate).
+HISTORY_DAYS = env_int("HISTORY_DAYS", 365, minimum=1)
+# Rows older than this many days are deleted by a daily job; 0 keeps them forever.
+RETENTION_DELIVERIES_DAYS = env_int("RETENTION_DELIVERIES_DAYS", 90, minimum=0)
+RETENTION_RESOLVED_ALERTS_DAYS = env_int("RETENTION_RESOLVED_ALERTS_DAYS", 365, minimum=0)
+RETENTION_DISCOVERY_DAYS = env_int("RETENTION_DISCOVERY_DAYS", 30, minimum=0)
+RETENTION_STATE_CHANGES_DAYS = env_int("RETENTION_STATE_CHANGES_DAYS", 365, minimum=0)
+
 # INFO tells an operator what matters (starts, errors, state changes, alerts and their deliveries); the
 # per-task and per-schedule lines ("Task ... received/succeeded", "Sending due task") come only with DEBUG.
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
@@ -287,6 +343,7 @@ LOGGING = {
 # `make run` and the test suite set it (they serve http://127.0.0.1). Each setting below can be set on its own.
 HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer may check the app over plain HTTP (no secret in it)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS_ONLY)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)

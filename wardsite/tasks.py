@@ -1,6 +1,8 @@
 from celery import shared_task
 
+from wardsite import heartbeats, retention
 from wardsite.audit import delete_expired_entries
+from wardsite.queues import warn_unconsumed
 from wardsite.victoria import get_client
 
 
@@ -14,3 +16,23 @@ def replay_spool() -> int:
 def expire_audit_entries() -> int:
     """Delete audit entries older than AUDIT_RETENTION_DAYS (daily, see wardsite/schedules.py)."""
     return delete_expired_entries()
+
+
+@shared_task(name="wardsite.check_queues")
+def check_queues() -> list[str]:
+    """Warn about queues with waiting tasks and no worker (every QUEUE_CHECK_SECONDS); returns their names."""
+    return warn_unconsumed()
+
+
+@shared_task(name="wardsite.heartbeat")
+def heartbeat() -> None:
+    """Beat's own tick (every heartbeats.BEAT_SECONDS): beat and a worker are alive (docs/operations.md); and
+    whether each watched loop has stopped, written for the built-in "Collection stopped" rule."""
+    heartbeats.beat("beat")
+    heartbeats.record_stopped()
+
+
+@shared_task(name="wardsite.prune_old_rows")
+def prune_old_rows() -> dict[str, int]:
+    """Delete deliveries, resolved alerts, discovery runs and state changes past their RETENTION_* (daily)."""
+    return retention.prune_all()

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from wardsite import health_views
 from wardsite.api_root import APIRootView
 
 admin.site.site_header = "WARD FLUX"
@@ -29,4 +30,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[IsAuthenticated]),
         login_url="admin:login"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
+    path("healthz", health_views.healthz, name="healthz"),  # docs/operations.md
+    path("metrics", health_views.metrics, name="metrics"),
 ]

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from devices.choices import DeviceSource
 from devices.models import Device
-from zabbix_bridge.client import Host, Problem, ZabbixClient, ZabbixError
+from wardsite.secrets import SecretDecryptionError, require_readable
+from zabbix_bridge.client import ErrorKind, Host, Problem, ZabbixClient, ZabbixError
 from zabbix_bridge.models import ZabbixHost, ZabbixServer
 from zabbix_bridge import problems as problem_sync, state
 from zabbix_bridge.hosts import HostSync
@@ -61,7 +62,12 @@ class SyncFailed(Exception):
 
 
 def client_for(server: ZabbixServer) -> ZabbixClient:
-    """A connected client for the server (ZabbixError when it cannot connect or log in)."""
+    """A connected client for the server (ZabbixError when it cannot connect or log in, or its stored token or
+    password cannot be decrypted)."""
+    try:
+        require_readable(server)
+    except SecretDecryptionError as exc:
+        raise ZabbixError(ErrorKind.AUTH, str(exc)) from None
     client = ZabbixClient(server.url, token=server.api_token, username=server.username, password=server.password,
                           verify_tls=server.verify_tls, ca_file=server.ca_file, timeout=server.timeout_seconds)
     client.connect()

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 from devices.models import Device, DeviceGroup, Tag
 from templates_app.models import MonitoringTemplate
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, SecretErrorField
 
 
 class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -16,10 +16,12 @@ class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSeria
 
     has_secret = serializers.SerializerMethodField()
     stored_secrets = serializers.SerializerMethodField()
+    secret_error = SecretErrorField()
 
     class Meta:
         model = NotificationChannel
-        fields = ["id", "name", "kind", "enabled", "settings", "stored_secrets", "secret", "has_secret"]
+        fields = ["id", "name", "kind", "enabled", "settings", "stored_secrets", "secret", "has_secret",
+                  "secret_error"]
         extra_kwargs = {"secret": {"write_only": True, "required": False}}
 
     def get_has_secret(self, obj: NotificationChannel) -> bool:

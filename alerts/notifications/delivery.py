@@ -9,6 +9,7 @@ from alerts.models import Delivery, NotificationChannel
 from alerts.notifications import CHANNELS
 from alerts.notifications.base import DeliveryError
 from alerts.notifications.message import Message
+from wardsite.secrets import SecretDecryptionError, require_readable
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1,
     started = time.monotonic()
     status, error = DeliveryStatus.SENT, ""
     try:
+        _check_secrets(channel)
         CHANNELS[channel.kind].send(channel, message)
     except DeliveryError as exc:
         error = str(exc)
@@ -30,3 +32,11 @@ def deliver(channel: NotificationChannel, message: Message, *, attempt: int = 1,
     return Delivery.objects.create(
         alert_id=message.alert_id, channel=channel, event=message.event, attempt=attempt, status=status,
         error=error, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _check_secrets(channel: NotificationChannel) -> None:
+    """A permanent DeliveryError when a stored secret of the channel cannot be decrypted (a retry cannot help)."""
+    try:
+        require_readable(channel)
+    except SecretDecryptionError as exc:
+        raise DeliveryError(str(exc), permanent=True) from None

@@ -303,12 +303,14 @@ def test_a_device_changing_state_queues_one_evaluation_shortly_after(device, dja
 
     from devices.services import set_state
 
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete("celery")
+    from wardsite.queues import queue_of
+
+    broker, queue = redis.Redis.from_url(settings.CELERY_BROKER_URL), queue_of("alerts.evaluate")
+    broker.delete(queue)
     cache.clear()
     with django_capture_on_commit_callbacks(execute=True):
         set_state(device.pk, "down", reason="3 failed ping cycles")
         set_state(device.pk, "up", reason="replies to ping")  # the same burst: one evaluation is enough
-    queued = [json.loads(message)["headers"] for message in broker.lrange("celery", 0, -1)]
+    queued = [json.loads(message)["headers"] for message in broker.lrange(queue, 0, -1)]
     assert [(h["task"], h["eta"] is not None) for h in queued] == [("alerts.evaluate", True)]
     broker.delete("celery")

@@ -5,21 +5,23 @@ from devices.models import Device
 from devices.validators import normalize_address
 from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, SecretErrorField
 
 
 class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    """Secrets are write-only; `has_<secret>` tells whether one is stored."""
+    """Secrets are write-only; `has_<secret>` tells whether one is stored (and can be decrypted: `secret_error`
+    says which cannot)."""
 
     has_community = serializers.SerializerMethodField()
     has_auth_key = serializers.SerializerMethodField()
     has_priv_key = serializers.SerializerMethodField()
+    secret_error = SecretErrorField()
 
     class Meta:
         model = SNMPCredential
         fields = [
             "id", "name", "version", "community", "security_name", "auth_protocol", "auth_key", "priv_protocol",
-            "priv_key", "context_name", "timeout_ms", "retries", "has_community", "has_auth_key", "has_priv_key",
+            "priv_key", "context_name", "timeout_ms", "retries", "has_community", "has_auth_key", "has_priv_key", "secret_error",
         ]
         extra_kwargs = {name: {"write_only": True, "required": False} for name in SECRET_FIELDS}
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from snmp.client.errors import SNMPError
 from snmp.validators import access_problems
+from wardsite.secrets import require_readable
 
 if TYPE_CHECKING:
     from snmp.models import SNMPCredential
@@ -49,11 +50,13 @@ class Target:
 
     @classmethod
     def from_credential(cls, credential: SNMPCredential, host: str, port: int = 161) -> Target:
-        """The target for `host`:`port` with an snmp.models.SNMPCredential's settings."""
+        """The target for `host`:`port` with an snmp.models.SNMPCredential's settings; SecretDecryptionError (a
+        ValueError) naming the credential if a secret it uses cannot be decrypted."""
         from snmp.models import SNMPCredential
 
         if not isinstance(credential, SNMPCredential):
             raise TypeError(f"expected an SNMPCredential, got {type(credential).__name__}")
+        require_readable(credential)
         return cls(
             host=host, port=port, version=credential.version, community=credential.community or "",
             security_name=credential.security_name, auth_protocol=credential.auth_protocol,

@@ -9,6 +9,7 @@ import redis
 import requests
 
 from tests.services import VictoriaServer, free_port
+from tests.worker import wait_for
 from wardsite.victoria import Sample, VictoriaClient, VictoriaError, format_samples, get_client
 
 LABEL_VALUES = {
@@ -35,8 +36,10 @@ def _exported(url: str, metric: str) -> dict[str, dict]:
 
 
 def _client_while_vm_is_down(redis_url: str, spool_key: str) -> VictoriaClient:
-    """A worker whose VictoriaMetrics does not answer, sharing the spool with the test's other clients."""
-    return VictoriaClient(f"http://127.0.0.1:{free_port()}", retries=0, redis_url=redis_url, spool_key=spool_key)
+    """A worker whose VictoriaMetrics does not answer, sharing the spool with the test's other clients; the
+    breaker it opens closes after 1 ms, so the others replay at once."""
+    return VictoriaClient(f"http://127.0.0.1:{free_port()}", breaker_seconds=0.001, redis_url=redis_url,
+                          spool_key=spool_key)
 
 
 def test_it_formats_exposition_lines_with_escaped_values_and_ms_timestamps():
@@ -111,7 +114,7 @@ def test_it_stores_a_large_write_completely(victoria_url, redis_spool):
 
 
 def test_it_raises_instead_of_spooling_a_write_vm_rejects(victoria_url, redis_spool, settings):
-    client = VictoriaClient(f"{victoria_url}/wrong-prefix", redis_url=settings.REDIS_URL, spool_key=redis_spool)
+    client = VictoriaClient(f"{victoria_url}/wrong-prefix", redis_url=settings.VICTORIA_SPOOL_URL, spool_key=redis_spool)
 
     with pytest.raises(VictoriaError, match="HTTP 400.*unsupported path"):
         client.write([Sample("wf_test_rejected", {}, 1.0)])
@@ -119,8 +122,9 @@ def test_it_raises_instead_of_spooling_a_write_vm_rejects(victoria_url, redis_sp
 
 
 def test_it_spools_the_outage_minute_and_replays_it_with_original_timestamps(
-    victoria: VictoriaServer, victoria_url, redis_spool
+    victoria: VictoriaServer, victoria_url, redis_spool, settings
 ):
+    settings.VICTORIA_BREAKER_SECONDS = 1
     client = get_client()
     client.write([Sample("wf_test_outage", {"phase": "before"}, 1.0, _ms_ago(90))])
 
@@ -136,6 +140,7 @@ def test_it_spools_the_outage_minute_and_replays_it_with_original_timestamps(
     finally:
         victoria.start()
 
+    wait_for(lambda: client.spool_stats()["breaker_open_until"] is None, 10, "the write breaker to close")
     client.write([Sample("wf_test_outage", {"phase": "after"}, 2.0, _ms_ago(1))])
     client.flush()
 
@@ -149,7 +154,7 @@ def test_it_spools_the_outage_minute_and_replays_it_with_original_timestamps(
 
 
 def test_it_replays_spooled_chunks_oldest_first_up_to_max_chunks(victoria_url, redis_spool, settings):
-    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    down = _client_while_vm_is_down(settings.VICTORIA_SPOOL_URL, redis_spool)
     for k in range(3):
         down.write([Sample("wf_test_order", {"chunk": str(k)}, float(k), _ms_ago(30 - k))])
     client = get_client()
@@ -164,10 +169,10 @@ def test_it_replays_spooled_chunks_oldest_first_up_to_max_chunks(victoria_url, r
 
 
 def test_it_leaves_the_spool_alone_while_another_worker_replays(victoria_url, redis_spool, settings):
-    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    down = _client_while_vm_is_down(settings.VICTORIA_SPOOL_URL, redis_spool)
     down.write([Sample("wf_test_locked", {"chunk": "0"}, 1.0, _ms_ago(10))])
     client = get_client()
-    other_worker = redis.Redis.from_url(settings.REDIS_URL).lock(f"{redis_spool}:lock", timeout=60)
+    other_worker = redis.Redis.from_url(settings.VICTORIA_SPOOL_URL).lock(f"{redis_spool}:lock", timeout=60)
     assert other_worker.acquire(blocking=False)
     try:
         assert client.replay_spool() == 0
@@ -196,10 +201,10 @@ class _LockStealingSession(requests.Session):
 
 
 def test_it_keeps_the_chunk_when_its_replay_lock_runs_out_mid_post(victoria_url, redis_spool, settings):
-    down = _client_while_vm_is_down(settings.REDIS_URL, redis_spool)
+    down = _client_while_vm_is_down(settings.VICTORIA_SPOOL_URL, redis_spool)
     down.write([Sample("wf_test_slow", {"chunk": "0"}, 1.0, _ms_ago(10))])
-    session = _LockStealingSession(redis.Redis.from_url(settings.REDIS_URL), f"{redis_spool}:lock")
-    client = VictoriaClient(victoria_url, redis_url=settings.REDIS_URL, spool_key=redis_spool, session=session)
+    session = _LockStealingSession(redis.Redis.from_url(settings.VICTORIA_SPOOL_URL), f"{redis_spool}:lock")
+    client = VictoriaClient(victoria_url, redis_url=settings.VICTORIA_SPOOL_URL, spool_key=redis_spool, session=session)
 
     assert client.replay_spool() == 0
     assert client.spool_size() == 1  # left for the worker that holds the lock now
@@ -208,7 +213,7 @@ def test_it_keeps_the_chunk_when_its_replay_lock_runs_out_mid_post(victoria_url,
 
 def test_it_raises_a_clear_error_when_vm_and_redis_are_both_down():
     client = VictoriaClient(
-        f"http://127.0.0.1:{free_port()}", retries=0, redis_url=f"redis://127.0.0.1:{free_port()}/0"
+        f"http://127.0.0.1:{free_port()}", redis_url=f"redis://127.0.0.1:{free_port()}/0"
     )
     with pytest.raises(VictoriaError, match="VictoriaMetrics and the Redis spool are both down"):
         client.write([Sample("wf_test_lost", {}, 1.0)])
@@ -216,7 +221,7 @@ def test_it_raises_a_clear_error_when_vm_and_redis_are_both_down():
 
 def test_it_raises_when_vm_is_down_and_no_spool_is_configured():
     with pytest.raises(VictoriaError, match="no Redis spool is configured"):
-        VictoriaClient(f"http://127.0.0.1:{free_port()}", retries=0).write([Sample("wf_test_lost", {}, 1.0)])
+        VictoriaClient(f"http://127.0.0.1:{free_port()}").write([Sample("wf_test_lost", {}, 1.0)])
 
 
 def test_it_builds_one_client_per_settings(victoria_url, redis_spool, settings):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from wardsite.api import ModelValidationMixin
+from wardsite.api import ModelValidationMixin, SecretErrorField
 from zabbix_bridge.models import ZabbixHost, ZabbixProblem, ZabbixServer
 
 SECRETS = ("api_token", "password")
@@ -12,14 +12,15 @@ class ZabbixServerSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
     has_api_token = serializers.SerializerMethodField()
     has_password = serializers.SerializerMethodField()
+    secret_error = SecretErrorField()
     host_groups = serializers.ListField(child=serializers.CharField(max_length=255), required=False,
                                         help_text="Host group names to take; empty: all.")
 
     class Meta:
         model = ZabbixServer
         fields = ["id", "name", "url", "api_token", "username", "password", "verify_tls", "ca_file",
-                  "timeout_seconds", "host_groups", "enabled", "has_api_token", "has_password", "version",
-                  "last_sync_at", "last_attempt_at", "last_error", "last_sync_summary"]
+                  "timeout_seconds", "host_groups", "enabled", "has_api_token", "has_password", "secret_error",
+                  "version", "last_sync_at", "last_attempt_at", "last_error", "last_sync_summary"]
         read_only_fields = ["version", "last_sync_at", "last_attempt_at", "last_error", "last_sync_summary"]
         extra_kwargs = {name: {"write_only": True, "required": False} for name in SECRETS}
 
