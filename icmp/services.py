@@ -18,6 +18,7 @@ from devices.models import Device
 from icmp.history_sources import History, claimed_history
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
+from wardsite.bulk import update_rows
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.durations import parse_duration
 from wardsite.victoria import Sample, get_client
@@ -122,8 +123,8 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
         outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
-        PingStatus.objects.bulk_update(
-            statuses.values(),
+        update_rows(
+            list(statuses.values()),
             ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
              "jitter_ms", "packet_loss", "error"],
         )

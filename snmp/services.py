@@ -25,6 +25,7 @@ from snmp.counters import CounterSample
 from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
 from snmp.oids import parse_oid
 from wardsite import kv, target_policy
+from wardsite.bulk import update_rows
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
 
@@ -232,8 +233,8 @@ def _record_unpollable(jobs: list[_Job], results: dict[int, PollResult], now: da
     for job in jobs:
         job.status.checked_at = now
         _back_off(job, now, results[job.device.pk].error)
-    SNMPStatus.objects.bulk_update([job.status for job in jobs],
-                                   ["next_due_at", "scheduled_at", "checked_at", "consecutive_failures", "error"])
+    update_rows([job.status for job in jobs], ["next_due_at", "scheduled_at", "checked_at", "consecutive_failures",
+                                               "error"])
 
 
 def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResult]:
@@ -247,15 +248,18 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
                 job.interfaces = _sync_interfaces(job.device, job.reading.interfaces)
             outcomes[job.device.pk] = _build(job, previous.get(job.device.pk, {}), force)
     _save_counters({pk: outcome.counters for pk, outcome in outcomes.items()})
-    results = {}
-    with transaction.atomic():
+    results, items, interfaces = {}, [], {}
+    with transaction.atomic():  # one statement per table for the whole batch
         for job in jobs:
-            _update_rows(job, outcomes[job.device.pk], now)
+            items += _apply_poll(job, outcomes[job.device.pk], now)
+            if not job.reading.error:
+                interfaces.update((row.pk, row) for row in _changed_interface_states(job))
             results[job.device.pk] = _result(job, outcomes[job.device.pk])
-        SNMPStatus.objects.bulk_update(
-            [job.status for job in jobs],
-            ["next_due_at", "scheduled_at", "interfaces_due_at", "discovered_at", "checked_at", "reachable",
-             "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
+        update_rows(items, ["last_value", "last_error", "last_polled_at", "next_due_at"])
+        update_rows(list(interfaces.values()), ["oper_status", "admin_status"])
+        update_rows([job.status for job in jobs],
+                    ["next_due_at", "scheduled_at", "interfaces_due_at", "discovered_at", "checked_at", "reachable",
+                     "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
     device_services.mark_seen((job.device.pk for job in jobs if not job.reading.error), now)
     states = [(job.device, _update_device_state(job, now)) for job in jobs if not job.device.icmp_enabled]
     samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
@@ -278,14 +282,15 @@ def _build(job: _Job, previous: dict[str, CounterSample], force: bool) -> metric
     )
 
 
-def _update_rows(job: _Job, outcome: metrics.Outcome, now: datetime) -> None:
-    """Items, interface states and the status row after one device's poll (the status is saved by the caller)."""
+def _apply_poll(job: _Job, outcome: metrics.Outcome, now: datetime) -> list[MonitoringItem]:
+    """The status row and items after one device's poll; returns the items changed (the caller saves them and the
+    status for the whole batch)."""
     reading, status = job.reading, job.status
     status.checked_at = now
     if reading.error:
         status.reachable = False
         _back_off(job, now, str(reading.error))
-        return
+        return []
     asked = {item.id for item in job.plan.items} | set(job.bad_oids)
     changed_items = []
     for item in job.items:
@@ -296,8 +301,6 @@ def _update_rows(job: _Job, outcome: metrics.Outcome, now: datetime) -> None:
         item.last_value, item.last_error, item.last_polled_at = result.value, result.error[:255], now
         item.next_due_at = next_due(item.next_due_at, timedelta(seconds=item.interval_seconds), now)
         changed_items.append(item)
-    MonitoringItem.objects.bulk_update(changed_items, ["last_value", "last_error", "last_polled_at", "next_due_at"])
-    _update_interface_states(job)
     if job.plan.interfaces is not None:
         status.interfaces_due_at = next_due(status.interfaces_due_at, _interface_interval(), now)
     if reading.interfaces is not None:
@@ -308,6 +311,7 @@ def _update_rows(job: _Job, outcome: metrics.Outcome, now: datetime) -> None:
     status.uptime_seconds = reading.uptime_ticks // 100 if reading.uptime_ticks is not None else None
     status.scheduled_at = None
     status.next_due_at = _earliest_due(job)
+    return changed_items
 
 
 def _interface_interval() -> timedelta:
@@ -346,15 +350,15 @@ def _update_device_state(job: _Job, now: datetime) -> str:
         reason="answers SNMP" if error is None else f"{failures} SNMP polls timed out")
 
 
-def _update_interface_states(job: _Job) -> None:
-    """Keep the interfaces' oper/admin status current (only rows that changed are written)."""
+def _changed_interface_states(job: _Job) -> list[Interface]:
+    """The interfaces whose oper/admin status the poll changed, set to it (the caller saves them)."""
     changed = []
     for (if_index, name), value in job.reading.statuses.items():
         interface = job.interfaces.get(if_index)
         if interface is not None and getattr(interface, name) != value:
             setattr(interface, name, value)
             changed.append(interface)
-    Interface.objects.bulk_update(set(changed), ["oper_status", "admin_status"])
+    return changed
 
 
 def _sync_interfaces(device: Device, found: list[poller.InterfaceFacts]) -> dict[int, Interface]:

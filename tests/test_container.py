@@ -30,3 +30,30 @@ def test_every_app_container_may_ping_with_datagram_sockets_and_is_told_about_ht
 def test_local_keys_and_environment_files_stay_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {"var", ".env", ".venv", ".git"} <= ignored
+
+
+def _flags(words: list[str]) -> dict[str, str]:
+    """-name=value flags, without those naming where a process listens, keeps its data and logs."""
+    local = {"httpListenAddr", "storageDataPath", "loggerLevel"}
+    found = dict(word.lstrip("-").split("=", 1) for word in words if word.startswith("-") and "=" in word)
+    return {name: value for name, value in found.items() if name not in local}
+
+
+def test_the_compose_victoriametrics_runs_with_the_flags_of_make_run():
+    lib = (ROOT / "scripts" / "lib.sh").read_text()
+    command = re.search(r"^\s*victoria-metrics (.*?)(?:>|$)", lib.replace("\\\n", " "), re.M).group(1)
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["victoriametrics"]["command"]
+    assert _flags(command.split()) == _flags(compose)
+    assert _flags(compose)["search.latencyOffset"] == "0s"
+
+
+def test_a_remote_poller_consumes_only_its_queue_and_reaches_the_central_services():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    poller, worker = services["poller"], services["worker"]
+    assert poller["profiles"] == ["poller"]  # not started by a plain `docker compose up`
+    queue = poller["command"][poller["command"].index("-Q") + 1]
+    assert queue == "${POLLER_QUEUE:-poller}" and "," not in queue
+    assert poller["depends_on"] == {}  # the central services are elsewhere
+    for name in ("DATABASE_URL", "REDIS_URL", "VICTORIA_URL"):
+        assert "${CENTRAL_HOST:-" in poller["environment"][name], name
+    assert set(poller["environment"]) == set(worker["environment"])  # the same settings otherwise

@@ -3,6 +3,7 @@
 real ICMP/UDP sockets on loopback."""
 from __future__ import annotations
 
+import json
 import logging
 import socket
 
@@ -132,3 +133,32 @@ def test_a_device_that_outlives_the_snmp_batch_deadline_is_marked_and_the_rest_k
     assert SNMPStatus.objects.get(device=hung).error == "not polled: batch deadline"
     hung.refresh_from_db()
     assert hung.state != DeviceState.DOWN  # a deadline is no timeout: the up/down decision ignores it
+
+
+def _task_ids(broker: redis.Redis, queue: str) -> set[str]:
+    """The ids of the tasks waiting in `queue`."""
+    return {json.loads(message)["headers"]["id"] for message in broker.lrange(queue, 0, -1)}
+
+
+def test_each_sites_devices_are_polled_by_its_own_poller_only(transactional_db, victoria_url, broker, tmp_path):
+    """A remote site's poller is a worker consuming only its group's queue (docs/deploy.md)."""
+    site = DeviceGroup.objects.create(name="site-b", poller_queue="poller-site-b")
+    central = [Device.objects.create(name=f"central-{i}", address=f"127.0.9.{i}") for i in (1, 2)]
+    remote = [Device.objects.create(name=f"remote-{i}", address=f"127.0.10.{i}", group=site) for i in (1, 2)]
+    fan_out(queue_batches([*central, *remote], 10), ping_batch, expires=300)
+    central_tasks, remote_tasks = _task_ids(broker, "icmp"), _task_ids(broker, "poller-site-b")
+    assert len(central_tasks) == len(remote_tasks) == 1
+
+    def pinged(devices: list[Device]) -> int:
+        return PingStatus.objects.filter(device__in=devices, checked_at__isnull=False).count()
+
+    logs = {name: tmp_path / f"{name}.log" for name in ("central", "site-b")}
+    with run_worker(logs["central"], "-Q", "icmp", "-n", "central@%h", "--pool", "solo"):
+        wait_for(lambda: pinged(central) == 2, 60, "the central worker to ping its devices")
+        assert pinged(remote) == 0  # their batch waits for the site's own poller
+        with run_worker(logs["site-b"], "-Q", "poller-site-b", "-n", "site-b@%h", "--pool", "solo"):
+            wait_for(lambda: pinged(remote) == 2, 60, "the site's poller to ping its devices",
+                     seen=lambda: logs["site-b"].read_text()[-2000:])
+    central_log, site_log = logs["central"].read_text(), logs["site-b"].read_text()
+    assert all(task in central_log for task in central_tasks) and not any(t in central_log for t in remote_tasks)
+    assert all(task in site_log for task in remote_tasks) and not any(t in site_log for t in central_tasks)

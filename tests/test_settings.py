@@ -122,3 +122,14 @@ def test_it_refuses_an_unknown_log_level():
     result = start(LOG_LEVEL="chatty")
     assert result.returncode != 0
     assert "LOG_LEVEL='chatty' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "seen"), [(None, "False"), ("1", "True")])
+def test_server_side_cursors_can_be_turned_off_for_pgbouncer(tmp_path, value, seen):
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    env = {**os.environ, "WARDFLUX_VAR_DIR": str(tmp_path), "DEBUG": "1"}
+    env.pop("DATABASE_DISABLE_SERVER_SIDE_CURSORS", None)
+    env.update({"DATABASE_DISABLE_SERVER_SIDE_CURSORS": value} if value else {})
+    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.split()[-1:] == [seen], result.stderr

@@ -14,6 +14,8 @@ from typing import TypeVar
 from celery import Task
 from django.db import models, transaction
 
+from wardsite.bulk import update_rows
+
 Row = TypeVar("Row", bound=models.Model)
 Batches = list[tuple[str, list[int]]]  # (Celery queue, device ids)
 
@@ -54,7 +56,7 @@ def claim_due(rows: models.QuerySet[Row], now: datetime, reschedule: Callable[[R
                    .filter(next_due_at__lte=now).order_by("next_due_at")[:limit])
         for row in due:
             reschedule(row)
-        rows.model.objects.bulk_update(due, list(fields))
+        update_rows(due, list(fields))
     return due
 
 

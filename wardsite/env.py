@@ -97,8 +97,11 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+def env_url(name: str, default: str, *, schemes: tuple[str, ...], blank_ok: bool = False) -> str:
+    """A URL with one of `schemes` and a host; with `blank_ok`, unset or blank gives "" (e.g. "as another URL")."""
     value = _raw(name) or default
+    if blank_ok and not value:
+        return ""
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.netloc:
         allowed = ", ".join(f"{s}://" for s in schemes)

@@ -86,13 +86,15 @@ def check_redis(client: redis.Redis) -> Part:
 
 
 def check_victoria() -> Part:
-    try:
-        response = requests.get(f"{settings.VICTORIA_URL}/health", timeout=settings.HEALTH_TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
-        return Part("victoria", False, "VictoriaMetrics is unreachable", {"error": clean(exc)})
-    if not response.ok:
-        return Part("victoria", False, f"VictoriaMetrics answers HTTP {response.status_code}",
-                    {"status": response.status_code})
+    """VictoriaMetrics' /health: of the write and the read side when they differ (VICTORIA_WRITE_URL/READ_URL)."""
+    for url in victoria.health_urls():
+        try:
+            response = requests.get(url, timeout=settings.HEALTH_TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            return Part("victoria", False, "VictoriaMetrics is unreachable", {"error": clean(exc)})
+        if not response.ok:
+            return Part("victoria", False, f"VictoriaMetrics answers HTTP {response.status_code}",
+                        {"status": response.status_code})
     return Part("victoria", True)
 
 

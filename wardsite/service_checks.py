@@ -14,6 +14,8 @@ import requests
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from wardsite.victoria import service_url
+
 _TIMEOUT_SECONDS = 3
 _RETENTION = re.compile(r'^-retentionPeriod="?([^"\s]+)"?\s*$', re.MULTILINE)
 # VictoriaMetrics' own units: a bare number counts months of 31 days
@@ -48,7 +50,8 @@ def victoria_keeps_the_history(app_configs, databases=None, **kwargs) -> list[Ch
     if not databases:
         return []
     try:
-        response = requests.get(f"{settings.VICTORIA_URL}/flags", timeout=_TIMEOUT_SECONDS)
+        response = requests.get(service_url(settings.VICTORIA_READ_URL or settings.VICTORIA_URL, "/flags"),
+                                timeout=_TIMEOUT_SECONDS)
         response.raise_for_status()
     except requests.RequestException as exc:
         return [Warning(f"VictoriaMetrics not reachable at start-up, its retention was not checked "

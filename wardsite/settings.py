@@ -115,6 +115,8 @@ try:
                                                   conn_health_checks=True)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL={_db_url!r} is not a valid database URL: {exc}") from None
+# behind pgbouncer in transaction mode a server-side cursor (QuerySet.iterator()) would outlive its transaction
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat write concurrently: WAL readers never block, writers wait instead of failing
     DATABASES["default"]["OPTIONS"] = {
@@ -243,6 +245,10 @@ QUEUE_CHECK_SECONDS = env_int("QUEUE_CHECK_SECONDS", 60, minimum=5)  # how often
 
 # --- VictoriaMetrics ---------------------------------------------------------------------------
 VICTORIA_URL = env_url("VICTORIA_URL", "http://127.0.0.1:8428", schemes=("http", "https"))
+# A cluster or vmagent in front (docs/deploy.md): writes to VICTORIA_WRITE_URL (vminsert's .../insert/0/prometheus,
+# or vmagent), queries to VICTORIA_READ_URL (vmselect's .../select/0/prometheus); blank: VICTORIA_URL.
+VICTORIA_WRITE_URL = env_url("VICTORIA_WRITE_URL", "", schemes=("http", "https"), blank_ok=True)
+VICTORIA_READ_URL = env_url("VICTORIA_READ_URL", "", schemes=("http", "https"), blank_ok=True)
 VICTORIA_TIMEOUT = env_int("VICTORIA_TIMEOUT", 10, minimum=1)  # queries
 VICTORIA_WRITE_TIMEOUT = env_int("VICTORIA_WRITE_TIMEOUT", 2, minimum=1)  # writes: not retried, spooled at once
 # After a failed or slow write every process spools without trying VictoriaMetrics for this long.

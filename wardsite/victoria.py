@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -37,6 +38,7 @@ DEFAULT_SPOOL_KEY = "wardflux:victoria:spool"
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_CLUSTER_PATH = re.compile(r"/(insert|select)/\d+(:\d+)?/")  # a vminsert / vmselect URL: /insert/<tenant>/...
 _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
@@ -126,6 +128,7 @@ class VictoriaClient:
         self,
         base_url: str,
         *,
+        read_url: str | None = None,
         timeout: float = 10,
         write_timeout: float = 2,
         breaker_seconds: float = 30,
@@ -135,7 +138,8 @@ class VictoriaClient:
         dead_letter_max: int = 20,
         session: requests.Session | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")  # writes (import)
+        self.read_url = (read_url or base_url).rstrip("/")  # queries and flush
         self.timeout = timeout
         self.write_timeout = write_timeout
         self.breaker_seconds = breaker_seconds
@@ -310,7 +314,10 @@ class VictoriaClient:
                 if lock.owned():
                     lock.release()
         if replayed:
-            self.flush()
+            try:
+                self.flush()
+            except VictoriaError as exc:  # a vmselect or vmagent has no force_flush: searchable a little later
+                logger.info("could not flush VictoriaMetrics after the replay: %s", exc)
         return replayed
 
     def _replay_chunks(self, lock: Lock, max_chunks: int | None) -> int:
@@ -377,9 +384,9 @@ class VictoriaClient:
 
     def _request(self, method: str, path: str, **kwargs: object) -> requests.Response:
         try:
-            response = self._session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
+            response = self._session.request(method, f"{self.read_url}{path}", timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise VictoriaError(f"VictoriaMetrics at {self.base_url} is unreachable: {exc}") from exc
+            raise VictoriaError(f"VictoriaMetrics at {self.read_url} is unreachable: {exc}") from exc
         if not response.ok:
             raise VictoriaError(f"VictoriaMetrics answered HTTP {response.status_code}: {_error_text(response)}")
         return response
@@ -388,16 +395,17 @@ class VictoriaClient:
 def get_client() -> VictoriaClient:
     """The client for the current settings (one per distinct settings, so tests that override them get theirs)."""
     return _client_for(
-        settings.VICTORIA_URL, settings.VICTORIA_TIMEOUT, settings.VICTORIA_WRITE_TIMEOUT,
+        settings.VICTORIA_WRITE_URL or settings.VICTORIA_URL, settings.VICTORIA_READ_URL or settings.VICTORIA_URL,
+        settings.VICTORIA_TIMEOUT, settings.VICTORIA_WRITE_TIMEOUT,
         settings.VICTORIA_BREAKER_SECONDS, settings.VICTORIA_SPOOL_URL, settings.VICTORIA_SPOOL_KEY,
         settings.VICTORIA_SPOOL_MAX_BYTES, settings.VICTORIA_DEAD_LETTER_MAX_CHUNKS,
     )
 
 
 @functools.lru_cache(maxsize=16)
-def _client_for(url: str, timeout: float, write_timeout: float, breaker_seconds: float, spool_url: str,
+def _client_for(url: str, read_url: str, timeout: float, write_timeout: float, breaker_seconds: float, spool_url: str,
                 spool_key: str, spool_max_bytes: int, dead_letter_max: int) -> VictoriaClient:
-    return VictoriaClient(url, timeout=timeout, write_timeout=write_timeout, breaker_seconds=breaker_seconds,
+    return VictoriaClient(url, read_url=read_url, timeout=timeout, write_timeout=write_timeout, breaker_seconds=breaker_seconds,
                           redis_url=spool_url, spool_key=spool_key, spool_max_bytes=spool_max_bytes,
                           dead_letter_max=dead_letter_max)
 
@@ -412,3 +420,19 @@ def spool_stats() -> dict[str, int | float | None]:
 def sample_counts() -> dict[str, int]:
     """Samples written so far by outcome (sent, replayed, spooled); VictoriaError when the spool's Redis fails."""
     return get_client().sample_counts()
+
+
+def health_urls() -> list[str]:
+    """Where to ask VictoriaMetrics if it is up: the write and the read side (one URL when they are the same)."""
+    urls = dict.fromkeys([settings.VICTORIA_WRITE_URL or settings.VICTORIA_URL,
+                          settings.VICTORIA_READ_URL or settings.VICTORIA_URL])
+    return [service_url(url, "/health") for url in urls]
+
+
+def service_url(url: str, path: str) -> str:
+    """`path` of the VictoriaMetrics process behind `url` (/health, /flags): a cluster component's URL
+    (`…/insert/0/prometheus`, `…/select/0/prometheus`) serves them at its root."""
+    if _CLUSTER_PATH.search(url):
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}{path}"
+    return url + path

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.services import VictoriaServer, free_port, own_victoria
+from tests.services import RedisServer, VictoriaServer, free_port, own_victoria
 from wardsite import health, heartbeats, kv, task_metrics
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,22 @@ def test_an_unreachable_redis_is_named_without_its_password(healthy, admin_clien
     status, body = get_health(admin_client)
     assert status == 503 and body["failing"] == ["redis"] and "Redis is unreachable" in body["problems"]
     assert "redis-secret-pass" not in str(body)
+
+
+def test_a_restarted_redis_is_unhealthy_while_down_and_healthy_again_after(healthy, settings, tmp_path):
+    server = RedisServer(tmp_path / "redis")  # appendonly, as docker-compose's: the heartbeats survive the restart
+    server.start()
+    try:
+        settings.REDIS_URL = server.url
+        for loop in heartbeats.watched():
+            heartbeats.beat(loop.name)
+        assert get_health() == (200, {"status": "ok", "failing": []})
+        server.stop()
+        assert get_health() == (503, {"status": "unhealthy", "failing": ["redis"]})
+        server.start()
+        assert get_health() == (200, {"status": "ok", "failing": []})
+    finally:
+        server.stop()
 
 
 def test_a_stale_icmp_cycle_is_unhealthy_until_it_ticks_again(healthy, admin_client):

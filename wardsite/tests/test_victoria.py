@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 import redis
 import requests
 
-from tests.services import VictoriaServer, free_port
+from tests.services import VictoriaServer, die_with_parent, free_port, stop_process
 from tests.worker import wait_for
-from wardsite.victoria import Sample, VictoriaClient, VictoriaError, format_samples, get_client
+from wardsite import health
+from wardsite.victoria import Sample, VictoriaClient, VictoriaError, format_samples, get_client, service_url
 
 LABEL_VALUES = {
     "quote": 'say "hi"',
@@ -231,3 +234,47 @@ def test_it_builds_one_client_per_settings(victoria_url, redis_spool, settings):
 
     settings.VICTORIA_SPOOL_KEY = f"{redis_spool}:other"
     assert get_client().spool_key == f"{redis_spool}:other"
+
+
+@pytest.fixture
+def vmagent(victoria_url, tmp_path) -> Iterator[str]:
+    """A real vmagent (Debian's victoria-metrics package) forwarding what it is sent to the test VictoriaMetrics
+    with the label via="vmagent": what may stand in front of VictoriaMetrics or a cluster's vminsert."""
+    port = free_port()
+    with (tmp_path / "vmagent.log").open("wb") as log:
+        agent = subprocess.Popen(
+            ["vmagent", f"-httpListenAddr=127.0.0.1:{port}", f"-remoteWrite.url={victoria_url}/api/v1/write",
+             f"-remoteWrite.tmpDataPath={tmp_path / 'vmagent'}", "-remoteWrite.flushInterval=100ms",
+             "-remoteWrite.label=via=vmagent", "-loggerLevel=WARN"], stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(f"{url}/health"), 30, "vmagent to start",
+                 seen=lambda: (tmp_path / "vmagent.log").read_text()[-1000:])
+        yield url
+    finally:
+        stop_process(agent)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def test_writes_go_to_the_write_url_and_queries_to_the_read_url(vmagent, victoria_url, settings, redis_spool):
+    settings.VICTORIA_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens: neither side may use it
+    settings.VICTORIA_WRITE_URL, settings.VICTORIA_READ_URL = vmagent, victoria_url
+    client = get_client()
+    assert client.write([Sample("wf_test_via_agent", {}, 42.0)]) == 1
+    assert client.sample_counts()["sent"] == 1  # taken by vmagent at once, not spooled
+    found = wait_for(lambda: client.flush() or client.query("wf_test_via_agent"), 30,
+                     "the sample written through vmagent to be found on the read side")
+    assert [(row["metric"].get("via"), row["value"][1]) for row in found] == [("vmagent", "42")]  # through it
+    assert health.check_victoria().ok  # both sides answer /health
+
+
+def test_a_cluster_url_is_checked_at_its_root():
+    assert service_url("http://vmselect:8481/select/0/prometheus", "/health") == "http://vmselect:8481/health"
+    assert service_url("http://vminsert:8480/insert/7:3/prometheus", "/flags") == "http://vminsert:8480/flags"
+    assert service_url("http://127.0.0.1:8428", "/health") == "http://127.0.0.1:8428/health"
