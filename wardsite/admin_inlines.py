@@ -17,7 +17,7 @@ class CappedInlineFormSet(BaseInlineFormSet):
     def get_queryset(self) -> QuerySet:
         if not hasattr(self, "_capped"):
             rows = super().get_queryset()
-            self._capped = rows[:SHOWN]
+            self._capped = rows.select_related(self.fk.name)[:SHOWN]  # each row's str() names its parent
             self.total = rows.count() if len(self._capped) == SHOWN else len(self._capped)
         return self._capped
 

@@ -131,7 +131,7 @@ class ZabbixProblemAdmin(admin.ModelAdmin):
     list_display = ("alert", "server", "eventid", "conversation", "zabbix_link")
     list_filter = ("server",)
     search_fields = ("eventid", "alert__name", "alert__device__name")
-    list_select_related = ("server", "alert__device")
+    list_select_related = ("server", "alert__device", "alert__rule")
     readonly_fields = ("server", "eventid", "triggerid", "alert", "conversation", "zabbix_link")
     exclude = ("acknowledges",)
 

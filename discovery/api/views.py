@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
@@ -8,12 +9,13 @@ from discovery import inventory, limits, scanner, targets, tasks
 from discovery.api.serializers import (
     AddDevicesSerializer, DiscoveryResultSerializer, DiscoveryRuleSerializer, DiscoveryRunSerializer, ScanSerializer)
 from discovery.filtersets import DiscoveryResultFilterSet, DiscoveryRunFilterSet
-from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun
+from discovery.models import DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential
 from wardsite.permissions import needs
 
 
 class DiscoveryRuleViewSet(ModelViewSet):
-    queryset = DiscoveryRule.objects.select_related("device_group", "schedule__crontab")
+    queryset = DiscoveryRule.objects.select_related("device_group", "schedule__crontab").prefetch_related(
+        "credentials", Prefetch("rule_credentials", RuleCredential.objects.select_related("credential")))
     serializer_class = DiscoveryRuleSerializer
     filterset_fields = ["enabled", "auto_add"]
     search_fields = ["name", "targets"]
