@@ -30,6 +30,23 @@ def test_it_flags_a_device_flapping_after_enough_changes(device):
     assert Device.objects.with_flap_count().get().flap_count >= settings.FLAP_THRESHOLD
 
 
+def test_the_flap_count_holds_only_changes_within_the_window_of_each_device(device):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    other = Device.objects.create(name="r2", address="127.0.0.3")
+    now = timezone.now()
+    old = now - timedelta(minutes=settings.FLAP_WINDOW_MINUTES + 1)
+    DeviceStateChange.objects.bulk_create(
+        [DeviceStateChange(device=device, previous="up", new="down", at=now) for _ in range(2)]
+        + [DeviceStateChange(device=device, previous="down", new="up", at=old) for _ in range(3)]
+        + [DeviceStateChange(device=other, previous="up", new="down", at=now)])
+    counts = dict(Device.objects.with_flap_count().values_list("name", "flap_count"))
+    assert counts == {"r1": 2, "r2": 1}
+    assert Device.objects.with_flap_count().filter(flap_count=0).count() == 0
+
+
 def test_it_defaults_to_standalone_mode():
     assert services.monitoring_mode() == "standalone"
     assert services.standalone_enabled() is True
