@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks in bench/, each printed beside its baseline measured in the same run.
-# scripts/bench.sh icmp|snmp|alerts|cycle|discovery|zabbix|api [ARGS] runs one of them with ARGS; anything else runs all (ARGS go to icmp_sweep).
+# scripts/bench.sh icmp|icmp-cycle|snmp|alerts|cycle|discovery|zabbix|api [ARGS] runs one of them with ARGS; anything else runs all (ARGS go to icmp_sweep).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_venv
@@ -8,13 +8,14 @@ ensure_apt fping:fping nftables:nft iproute2:ip snmpd:snmpd snmp:snmpbulkwalk \
   prometheus-snmp-exporter:prometheus-snmp-exporter "${ZABBIX_APT[@]}"
 case "${1:-}" in
   icmp) shift; "$PY" bench/icmp_sweep.py "$@" ;;
+  icmp-cycle) shift; "$PY" bench/icmp_cycle.py "$@" ;;
   snmp) shift; "$PY" bench/snmp_poll.py "$@" ;;
   alerts) shift; "$PY" bench/alert_latency.py "$@" ;;
   cycle) shift; "$PY" bench/alert_cycle.py "$@" ;;
   discovery) shift; "$PY" bench/discovery_sweep.py "$@" ;;
   zabbix) shift; "$PY" bench/zabbix_sync.py "$@" ;;
   api) shift; "$PY" bench/api_latency.py "$@" ;;
-  *) "$PY" bench/icmp_sweep.py "$@"; "$PY" bench/snmp_poll.py; "$PY" bench/alert_latency.py
+  *) "$PY" bench/icmp_sweep.py "$@"; "$PY" bench/icmp_cycle.py; "$PY" bench/snmp_poll.py; "$PY" bench/alert_latency.py
      "$PY" bench/alert_cycle.py; "$PY" bench/discovery_sweep.py; "$PY" bench/zabbix_sync.py
      "$PY" bench/api_latency.py ;;
 esac

@@ -1,0 +1,62 @@
+"""CPU of one ICMP collection cycle per device, `icmp.services.run_cycle` (load the batch, ping, save statuses and
+states, write the series), beside its pinging alone (`icmp.services.ping_devices`, same devices, same run): what
+the bookkeeping around the pinger costs. Steady state: the devices are up already, as in every cycle but the first.
+
+Real PostgreSQL (a database made for the run), Redis (database 11) and VictoriaMetrics; devices on loopback
+(every 127.x answers), the default packet settings (3 packets). The goal is at most 0.3 ms of CPU per device per
+cycle (issue 16). Example:
+    .venv/bin/python bench/icmp_cycle.py --devices 1000,4000
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import stack  # noqa: E402  (sets the environment first)
+
+
+def cpu_ms_per_device(run: Callable[[], object], devices: int, repeat: int) -> float:
+    """Median CPU milliseconds per device of `repeat` runs of `run`, in this process."""
+    figures = []
+    for _ in range(repeat):
+        started = time.process_time()
+        run()
+        figures.append((time.process_time() - started) * 1000 / devices)
+    return statistics.median(figures)
+
+
+def measure(count: int, repeat: int) -> tuple[float, float]:
+    from devices.models import Device
+    from icmp import services
+
+    first = Device.objects.count()
+    Device.objects.bulk_create([Device(name=f"bench-{first + i}", address=f"127.{60 + i // 62500}."
+                                       f"{i // 250 % 250}.{1 + i % 250}") for i in range(count)])
+    ids = list(Device.objects.order_by("-pk").values_list("pk", flat=True)[:count])
+    services.run_cycle(ids)  # the first cycle: status rows made, every device unknown -> up
+    devices = list(Device.objects.filter(pk__in=ids).select_related("group"))
+    pinging = cpu_ms_per_device(lambda: services.ping_devices(devices), count, repeat)
+    cycle = cpu_ms_per_device(lambda: services.run_cycle(ids), count, repeat)
+    Device.objects.filter(pk__in=ids).delete()
+    return pinging, cycle
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", default="1000,4000", help="comma-separated batch sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="cycles measured per size (median)")
+    args = parser.parse_args()
+    with stack():
+        print(f"{'devices':>8} {'pinging ms/dev':>15} {'whole cycle ms/dev':>19} {'cycle/pinging':>14}")
+        for count in (int(n) for n in args.devices.split(",")):
+            pinging, cycle = measure(count, args.repeat)
+            print(f"{count:8,} {pinging:15.3f} {cycle:19.3f} {cycle / pinging:13.1f}x")
+
+
+if __name__ == "__main__":
+    main()
