@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -66,14 +67,34 @@ def decide_state(current: str, *, answered: bool | None, failures: int, down_aft
     return None
 
 
+@dataclass(frozen=True)
+class Check:
+    """What a collector's check of a device found (see decide_state); `reason` is recorded with a change."""
+
+    device: Device
+    answered: bool | None
+    failures: int
+    down_after: int
+    reason: str
+
+
+def record_checks(checks: Iterable[Check], at: datetime | None = None) -> dict[int, str]:
+    """Apply `decide_state` to many checks, the changes recorded by one set_states; each device's state now."""
+    states, changes = {}, []
+    for check in checks:
+        new = decide_state(check.device.state, answered=check.answered, failures=check.failures,
+                           down_after=check.down_after)
+        states[check.device.pk] = new or check.device.state
+        if new is not None:
+            changes.append((check.device.pk, new, check.reason[:255]))
+    set_states(changes, at=at)
+    return states
+
+
 def record_check(device: Device, *, answered: bool | None, failures: int, down_after: int, reason: str,
                  at: datetime | None = None) -> str:
-    """Apply `decide_state` after a collector's check of `device` (set_state records a change); its state now."""
-    new = decide_state(device.state, answered=answered, failures=failures, down_after=down_after)
-    if new is None:
-        return device.state
-    set_state(device.pk, new, reason=reason[:255], at=at)
-    return new
+    """record_checks for one device."""
+    return record_checks([Check(device, answered, failures, down_after, reason)], at)[device.pk]
 
 
 def state_samples(states: Iterable[tuple[Device, str]], at: datetime) -> list[Sample]:

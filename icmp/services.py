@@ -122,7 +122,10 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
         devices = [device for device in devices if device.pk in results]
     statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
-        outcomes = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+        checks = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
+        states = device_services.record_checks(checks, at=now)  # the changes of the whole batch at once
+        outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], now)
+                    for device in devices]
         update_rows(
             list(statuses.values()),
             ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
@@ -134,12 +137,10 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     return outcomes
 
 
-def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: PingResult, now: datetime) -> CycleOutcome:
-    """Record one cycle on the status row and decide the state: down after N failed cycles, up after one good one.
-
-    A failed cycle of a device not yet down is retried after ICMP_RETRY_SECONDS rather than a whole interval, so
-    the N cycles that confirm an outage follow each other closely.
-    """
+def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: PingResult,
+           now: datetime) -> device_services.Check:
+    """Record one cycle on the status row; what it says of the device (down after N failed cycles, up after one
+    good one) is decided for the whole batch by the caller."""
     status.checked_at = now
     status.rtt_min_ms, status.rtt_avg_ms, status.rtt_max_ms = result.min_ms, result.avg_ms, result.max_ms
     status.jitter_ms, status.packet_loss = result.jitter_ms, result.loss_percent
@@ -147,11 +148,15 @@ def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: P
     status.consecutive_failures = 0 if result.is_alive else status.consecutive_failures + 1
     reason = "replies to ping" if result.is_alive else (
         f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else ""))
-    state = device_services.record_check(device, answered=result.is_alive, failures=status.consecutive_failures,
-                                         down_after=eff.down_after, reason=reason, at=now)
-    if not result.is_alive and state != DeviceState.DOWN:  # not confirmed yet: check again soon
+    return device_services.Check(device, result.is_alive, status.consecutive_failures, eff.down_after, reason)
+
+
+def _retry_soon(status: PingStatus, result: PingResult, state: str, now: datetime) -> CycleOutcome:
+    """A failed cycle of a device not yet down is retried after ICMP_RETRY_SECONDS rather than a whole interval,
+    so the N cycles that confirm an outage follow each other closely."""
+    if not result.is_alive and state != DeviceState.DOWN:
         status.next_due_at = min(status.next_due_at, now + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
-    return CycleOutcome(device.pk, result, state)
+    return CycleOutcome(status.pk, result, state)
 
 
 def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettings, PingResult]], now: datetime):

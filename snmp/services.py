@@ -261,7 +261,9 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
                     ["next_due_at", "scheduled_at", "interfaces_due_at", "discovered_at", "checked_at", "reachable",
                      "consecutive_failures", "error", "sys_descr", "sys_object_id", "sys_name", "uptime_seconds"])
     device_services.mark_seen((job.device.pk for job in jobs if not job.reading.error), now)
-    states = [(job.device, _update_device_state(job, now)) for job in jobs if not job.device.icmp_enabled]
+    unpinged = [job for job in jobs if not job.device.icmp_enabled]
+    decided = device_services.record_checks([_device_check(job) for job in unpinged], at=now)
+    states = [(job.device, decided[job.device.pk]) for job in unpinged]
     samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
     get_client().write([*samples, *device_services.state_samples(states, now)])
     return results
@@ -338,16 +340,14 @@ def _back_off(job: _Job, now: datetime, error: str) -> None:
     status.next_due_at = now + timedelta(seconds=delay)
 
 
-def _update_device_state(job: _Job, now: datetime) -> str:
-    """The state of a device that is not pinged, decided by SNMP: down after SNMP_DOWN_AFTER timeouts in a row.
-
-    Only a timeout counts as no answer; other errors (refused credentials, error answers) leave the state as it is.
-    """
+def _device_check(job: _Job) -> device_services.Check:
+    """What the poll says of a device that is not pinged (SNMP decides its state): down after SNMP_DOWN_AFTER
+    timeouts in a row. Only a timeout counts as no answer; other errors (refused credentials, error answers)
+    leave the state as it is."""
     error, failures = job.reading.error, job.status.consecutive_failures
     answered = True if error is None else (False if isinstance(error, SNMPTimeout) else None)
-    return device_services.record_check(
-        job.device, answered=answered, failures=failures, down_after=settings.SNMP_DOWN_AFTER, at=now,
-        reason="answers SNMP" if error is None else f"{failures} SNMP polls timed out")
+    reason = "answers SNMP" if error is None else f"{failures} SNMP polls timed out"
+    return device_services.Check(job.device, answered, failures, settings.SNMP_DOWN_AFTER, reason)
 
 
 def _changed_interface_states(job: _Job) -> list[Interface]:
