@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from alerts import services
 from alerts.models import Alert, AlertRule, Delivery, MaintenanceWindow, NotificationChannel, RuleOverride
 from wardsite.admin_display import rounded_column
+from wardsite.admin_inlines import TabularInline
 from wardsite.forms import WriteOnlySecretsForm
 
 
@@ -55,10 +56,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False  # deliveries are records of what happened
 
 
-class RuleOverrideInline(admin.TabularInline):
+class RuleOverrideInline(TabularInline):
     model = RuleOverride
     extra = 0
     autocomplete_fields = ("device",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("device")  # in each row's title and its field
 
 
 @admin.register(AlertRule)

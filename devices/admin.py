@@ -14,13 +14,13 @@ from django.utils.html import format_html
 from devices.admin_extensions import ExtendedModelAdmin, device_page, group_page
 from devices.choices import DeviceState
 from devices.models import Device, DeviceAddress, DeviceGroup, DeviceStateChange, MonitoringProfile, Tag
-from wardsite.admin_inlines import CappedTabularInline
+from wardsite.admin_inlines import CappedTabularInline, TabularInline
 
 STATE_COLOURS = {DeviceState.UP: "#1a7f37", DeviceState.DOWN: "#cf222e", DeviceState.UNKNOWN: "#6e7781"}
 FLAPPING_COLOUR = "#d4700a"
 
 
-class DeviceAddressInline(admin.TabularInline):
+class DeviceAddressInline(TabularInline):
     model = DeviceAddress
     extra = 0
     verbose_name_plural = "other addresses (aliases; discovery adds those it finds)"

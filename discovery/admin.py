@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from discovery import inventory, scanner, schedules, targets, tasks
 from discovery.models import AllowedNetwork, DeviceIdentity, DiscoveryResult, DiscoveryRule, DiscoveryRun, RuleCredential
+from wardsite.admin_inlines import TabularInline
 
 
 @admin.register(AllowedNetwork)
@@ -12,10 +13,13 @@ class AllowedNetworkAdmin(admin.ModelAdmin):
     search_fields = ("network", "description")
 
 
-class RuleCredentialInline(admin.TabularInline):
+class RuleCredentialInline(TabularInline):
     model = RuleCredential
     extra = 1
     autocomplete_fields = ("credential",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("credential")  # in each row's title and its field
 
 
 class DiscoveryRuleForm(forms.ModelForm):
@@ -46,6 +50,7 @@ class DiscoveryRuleAdmin(admin.ModelAdmin):
     inlines = (RuleCredentialInline,)
     list_display = ("name", "targets", "enabled", "auto_add", "device_group", "last_run_at")
     list_filter = ("enabled", "auto_add")
+    list_select_related = ("device_group",)
     search_fields = ("name", "targets")
     autocomplete_fields = ("device_group",)
     actions = ("scan_now",)
@@ -84,6 +89,7 @@ class DiscoveryRunAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "state", "progress_bar", "addresses", "alive", "snmp", "new", "updated", "started_at",
                     "duration_seconds", "errors")
     list_filter = ("state", "rule")
+    list_select_related = ("rule",)  # each run is named by its rule
 
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, run: DiscoveryRun) -> str:

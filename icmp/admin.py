@@ -10,6 +10,7 @@ from devices.models import Device
 from icmp import services
 from icmp.models import PingSettings, PingStatus
 from wardsite.admin_display import rounded_column
+from wardsite.admin_inlines import StackedInline
 from wardsite.numbers import AVAILABILITY_DECIMALS, LOSS_DECIMALS, RTT_DECIMALS, readable
 from wardsite.victoria import VictoriaError
 
@@ -47,7 +48,7 @@ class PingStatusAdmin(admin.ModelAdmin):
 
 # --- on the device and group pages (devices.admin_extensions) ---
 
-class PingSettingsInline(admin.StackedInline):
+class PingSettingsInline(StackedInline):
     model = PingSettings
     fk_name = "device"
     extra = 0

@@ -15,7 +15,7 @@ from devices.models import Device
 from snmp import services
 from snmp.client import SNMPError
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
-from wardsite.admin_inlines import CappedTabularInline
+from wardsite.admin_inlines import CappedTabularInline, StackedInline
 from wardsite.forms import WriteOnlySecretsForm
 
 SNMP_NOW_LIMIT = 50  # test/poll run while the admin page waits
@@ -92,7 +92,7 @@ class InterfaceAdmin(admin.ModelAdmin):
 
 # --- on the device page (devices.admin_extensions) ---
 
-class SNMPStatusInline(admin.StackedInline):
+class SNMPStatusInline(StackedInline):
     model = SNMPStatus
     extra = 0
     max_num = 0

@@ -15,27 +15,31 @@ from snmp.client import SNMPError
 from templates_app import applier
 from templates_app.library import export_document
 from templates_app.models import MonitoringTemplate, TemplateAssignment, TemplateItem, TemplateTrigger
+from wardsite.admin_inlines import StackedInline, TabularInline
 
 
-class TemplateItemInline(admin.TabularInline):
+class TemplateItemInline(TabularInline):
     model = TemplateItem
     extra = 0
     fields = ("key", "name", "oid", "interval_seconds", "value_type", "units", "enabled", "discovery", "value_map")
 
 
-class TemplateTriggerInline(admin.StackedInline):
+class TemplateTriggerInline(StackedInline):
     model = TemplateTrigger
     extra = 0
     fields = (("name", "severity", "for_seconds"), "expression", "recovery_expression", "description")
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(TabularInline):
     """The devices a template is applied to, on the template's page."""
 
     model = TemplateAssignment
     extra = 0
     can_delete = False
     fields = readonly_fields = ("device", "auto", "applied_version", "applied_at", "error")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("device", "template")  # both in each row's title
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # applied from the device list or the API

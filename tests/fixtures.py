@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from rest_framework.test import APIClient
 
-from wardsite.roles import OPERATOR, VIEWER
+from wardsite.roles import ADMINISTRATOR, OPERATOR, VIEWER
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -41,6 +41,12 @@ def viewer(db) -> User:
 def operator(db) -> User:
     """A user of the Operator role: also adds and edits devices, acknowledges alerts, polls, scans."""
     return _user_of(OPERATOR)
+
+
+@pytest.fixture
+def administrator(db) -> User:
+    """A user of the Administrator role: also configures rules, channels, credentials, Zabbix; reads the audit."""
+    return _user_of(ADMINISTRATOR)
 
 
 @pytest.fixture

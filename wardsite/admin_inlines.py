@@ -1,4 +1,5 @@
-"""Inlines for rows that keep growing (state history, interfaces, items): the first few, and a link to the rest."""
+"""Inlines of the admin's change pages: each row knows its parent, and rows that keep growing (state history,
+interfaces, items) are capped to the first few with a link to the rest."""
 from __future__ import annotations
 
 from django.contrib import admin
@@ -9,17 +10,32 @@ from django.urls import reverse
 SHOWN = 20
 
 
-class CappedInlineFormSet(BaseInlineFormSet):
+class ParentInlineFormSet(BaseInlineFormSet):
+    """Rows read once, each given the page's object as its parent: a row's title (its __str__, which names the
+    parent more often than not) costs no query per row."""
+
+    def get_queryset(self) -> QuerySet:
+        if not hasattr(self, "_rows"):
+            self._rows = self.rows()
+            for row in self._rows:  # evaluates them; the forms take theirs from this cache
+                setattr(row, self.fk.name, self.instance)
+        return self._rows
+
+    def rows(self) -> QuerySet:
+        """The rows shown, not yet read."""
+        return super().get_queryset()
+
+
+class CappedInlineFormSet(ParentInlineFormSet):
     """The first SHOWN rows in the inline's ordering; `total` and `changelist_url` lead to all of them."""
 
     shown = SHOWN
 
-    def get_queryset(self) -> QuerySet:
-        if not hasattr(self, "_capped"):
-            rows = super().get_queryset()
-            self._capped = rows.select_related(self.fk.name)[:SHOWN]  # each row's str() names its parent
-            self.total = rows.count() if len(self._capped) == SHOWN else len(self._capped)
-        return self._capped
+    def rows(self) -> QuerySet:
+        rows = super().rows()
+        capped = rows[:SHOWN]
+        self.total = rows.count() if len(capped) == SHOWN else len(capped)
+        return capped
 
     @property
     def capped(self) -> bool:
@@ -35,7 +51,19 @@ class CappedInlineFormSet(BaseInlineFormSet):
         return f"{url}?{self.fk.name}__{self.fk.target_field.name}__exact={self.instance.pk}"
 
 
-class CappedTabularInline(admin.TabularInline):
+class TabularInline(admin.TabularInline):
+    """Django's tabular inline whose rows know their parent (ParentInlineFormSet)."""
+
+    formset = ParentInlineFormSet
+
+
+class StackedInline(admin.StackedInline):
+    """Django's stacked inline whose rows know their parent (ParentInlineFormSet)."""
+
+    formset = ParentInlineFormSet
+
+
+class CappedTabularInline(TabularInline):
     """A tabular inline of at most SHOWN rows, with a link to the filtered list when there are more."""
 
     formset = CappedInlineFormSet

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from devices.admin_extensions import device_page
 from devices.models import Device
+from wardsite.admin_inlines import StackedInline
 from wardsite.forms import WriteOnlySecretsForm
 from zabbix_bridge import migration, services
 from zabbix_bridge.client import ZabbixError
@@ -37,6 +38,8 @@ class ZabbixServerAdmin(admin.ModelAdmin):
     form = ZabbixServerForm
     list_display = ("name", "url", "enabled", "version", "last_sync_at", "last_error", "schedule")
     list_filter = ("enabled",)
+    # the schedule column names the periodic task and its schedule (any of its four kinds)
+    list_select_related = tuple(f"schedule__{kind}" for kind in ("interval", "crontab", "solar", "clocked"))
     search_fields = ("name", "url")
     readonly_fields = ("version", "last_sync_at", "last_attempt_at", "last_error", "last_sync_summary", "schedule")
     actions = ("test_connection", "sync_now", "import_hosts")
@@ -152,7 +155,7 @@ class ZabbixProblemAdmin(admin.ModelAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">open ↗</a>', obj.link)
 
 
-class ZabbixHostInline(admin.StackedInline):
+class ZabbixHostInline(StackedInline):
     model = ZabbixHost
     fk_name = "device"
     verbose_name = verbose_name_plural = "Zabbix host"

@@ -43,7 +43,7 @@ class DiscoveryRuleSerializer(CredentialsInOrderMixin, ModelValidationMixin, ser
 
     def to_representation(self, rule: DiscoveryRule) -> dict:
         data = super().to_representation(rule)
-        data["credentials"] = [rc.credential.name for rc in rule.rule_credentials.all()]  # prefetched in order
+        data["credentials"] = [rc.credential.name for rc in rule.rule_credentials.all()]  # prefetched by the view
         data["schedule"] = schedules.current_cron(rule)
         return data
 
