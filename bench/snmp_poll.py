@@ -29,16 +29,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from snmp_lab import COMMUNITY, Agent, cpu_seconds, veth_commands, wait_until  # noqa: E402
 
 from snmp import client  # noqa: E402
 from snmp.client import Target  # noqa: E402
 
 CLONE_NEWNET = 0x40000000
-COMMUNITY = "public"
 MAX_REPETITIONS = 25
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-SNMP_IN_PKTS = "1.3.6.1.2.1.11.1.0"
 IF_X_TABLE = "1.3.6.1.2.1.31.1.1"
 PORTS = 48
 ROWS = (PORTS + 1) * 18  # 48 ports and lo, 18 columns: net-snmp has no ifCounterDiscontinuityTime
@@ -74,67 +73,13 @@ def enter_private_network() -> None:
     """Move this process (and its children to come) into a new network namespace with 48 veth ports."""
     if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
         raise SystemExit(f"cannot create a network namespace ({os.strerror(ctypes.get_errno())}): run as root")
-    commands = [["ip", "link", "set", "lo", "up"]]
-    for first in range(1, PORTS + 1, 2):
-        commands += [["ip", "link", "add", f"swp{first}", "type", "veth", "peer", "name", f"swp{first + 1}"],
-                     ["ip", "link", "set", f"swp{first}", "up"], ["ip", "link", "set", f"swp{first + 1}", "up"]]
-    for command in commands:
+    for command in [["ip", "link", "set", "lo", "up"], *veth_commands(PORTS // 2)]:
         subprocess.run(command, check=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of process `pid` (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def wait_until(ready: Callable[[], bool], what: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 15
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{what} did not start")
-        time.sleep(0.1)
-
-
-class Agent:
-    """net-snmp snmpd on UDP 161 of the namespace, configured from scratch in `directory`."""
-
-    def __init__(self, directory: Path) -> None:
-        binary = shutil.which("snmpd", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
-        if binary is None:
-            raise SystemExit("snmpd is not installed: run `make bench` (Debian package snmpd)")
-        conf = directory / "snmpd.conf"
-        # One agent plays every device, so all requests in flight queue at its socket: give it their room.
-        conf.write_text(f"agentAddress udp:161\nrocommunity {COMMUNITY} default\n[snmp] serverRecvBuf 4194304\n")
-        env = {**os.environ, "SNMPCONFPATH": str(directory), "SNMP_PERSISTENT_DIR": str(directory / "persist")}
-        self.process = subprocess.Popen(
-            [binary, "-f", "-C", "-c", str(conf), "-m", "", "-Lf", str(directory / "snmpd.log"),
-             "-I", "-smux,mteTrigger,mteTriggerConf"], env=env, stdin=subprocess.DEVNULL)
-        self.target = Target("127.0.0.1", community=COMMUNITY, timeout=0.5, retries=0)
-        wait_until(self._answers, "snmpd", self.process)
-
-    def _answers(self) -> bool:
-        try:
-            self.packets()
-        except client.SNMPError:
-            return False
-        return True
-
-    def packets(self) -> int:
-        """snmpInPkts: every message the agent received, this very request included."""
-        return client.get_sync(self.target, [SNMP_IN_PKTS])[SNMP_IN_PKTS].value
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait()
 
 
 class Exporter:

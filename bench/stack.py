@@ -1,14 +1,19 @@
 """What the whole-stack benchmarks share: a PostgreSQL database of their own, migrated, and a VictoriaMetrics in
-a temporary directory (Redis database 11, emptied). Import it first: it sets the environment Django reads."""
+a temporary directory (Redis database 11, emptied). Import it first: it sets the environment Django reads.
+`own_services()` (entered before `stack()`) puts the database and Redis on a PostgreSQL cluster and a redis-server
+of the bench's own instead, so that their CPU and memory are the bench's alone."""
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
@@ -17,7 +22,40 @@ os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
                   DJANGO_SETTINGS_MODULE="wardsite.settings", DATABASE_CONN_MAX_AGE="0")
 
 import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests)
-from tests.services import VictoriaServer, free_port  # noqa: E402
+from tests.services import VictoriaServer, die_with_parent, free_port  # noqa: E402
+
+
+@dataclass
+class Services:
+    """The PostgreSQL cluster and redis-server of `own_services()`: the processes whose figures are ours."""
+
+    postgres: subprocess.Popen
+    redis: subprocess.Popen
+    postgres_port: int
+
+
+@contextmanager
+def own_services() -> Iterator[Services]:
+    """A PostgreSQL cluster (initdb'd in a temporary directory) and a redis-server on free loopback ports, with
+    DATABASE_URL and REDIS_URL pointing at them; both removed after."""
+    from tests.postgres_cluster import PostgresCluster
+
+    cluster = PostgresCluster()
+    redis_dir = Path(tempfile.mkdtemp(prefix="wardflux-bench-redis-"))
+    redis_port = free_port()
+    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
+                              "--dir", str(redis_dir), "--logfile", str(redis_dir / "redis.log")],
+                             stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+    try:
+        cluster.start()
+        os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:{cluster.port}/{DATABASE}",
+                          REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+        yield Services(cluster._process, redis, cluster.port)
+    finally:
+        redis.terminate()
+        redis.wait()
+        cluster.remove()
+        shutil.rmtree(redis_dir, ignore_errors=True)
 
 
 @contextmanager
@@ -26,7 +64,8 @@ def stack() -> Iterator[tuple[Path, VictoriaServer]]:
     (VICTORIA_URL set); yields (a work directory, the VictoriaMetrics server) and removes them after."""
     import psycopg2
 
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    server = urlsplit(os.environ["DATABASE_URL"])
+    admin = psycopg2.connect(host=server.hostname, port=server.port or 5432, user="postgres", dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
