@@ -160,7 +160,8 @@ def main() -> None:
     with stack() as (work, _victoria):
         started = time.monotonic()
         ids = build_fleet(args.devices, args.interfaces, args.alerts)
-        print(f"fleet: {args.devices:,} devices, {args.devices * args.interfaces:,} interfaces, {args.alerts:,} "
+        print(f"fleet: {args.devices:,} devices, {args.devices * args.interfaces:,} interfaces, "
+              f"{min(args.alerts, args.devices):,} "
               f"firing alerts, built in {time.monotonic() - started:.0f} s; {CLIENTS} clients, "
               f"{args.requests} requests per endpoint, gunicorn 2 processes x 4 threads")
         headers, cookies = credentials()

@@ -241,11 +241,63 @@ def run_fleet(count: int, duration: float, profile: bool) -> Result:
         network.destroy()
 
 
+def start_stack(work: Path, processes: dict[str, subprocess.Popen]) -> int:
+    """Web, worker and beat as scripts/run.sh starts them, added to `processes`; the web port."""
+    web_port = free_port()
+    processes.update(
+        web=start(["gunicorn", "wardsite.wsgi", "-b", f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
+                  work / "web.log"),
+        worker=start(["celery", "-A", "wardsite", "worker"], work / "worker.log"),
+        beat=start(["celery", "-A", "wardsite", "beat", "--schedule", str(work / "beat-schedule")], work / "beat.log"))
+    return web_port
+
+
+def stop_stack(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        process.terminate()
+    for process in processes.values():
+        process.wait(timeout=60)
+
+
+def wait_all_up(count: int, work: Path) -> None:
+    from django.db import connection
+
+    from devices.models import Device
+
+    if not wait_for(lambda: Device.objects.filter(state="up").count() == count, 4 * ICMP_INTERVAL + 120):
+        raise SystemExit(f"not every device was up {4 * ICMP_INTERVAL + 120} s after the start (logs: {work})")
+    connection.close()
+
+
+def _rows_inserted(vm_metrics: dict[str, float]) -> float:
+    return sum(v for k, v in vm_metrics.items() if k.startswith("vm_rows_inserted_total"))
+
+
+def wait_silent_down(silent_names: set[str]) -> None:
+    """Give the silent devices time to go down; those still up then count as not detected."""
+    from devices.models import DeviceStateChange
+
+    wait_for(lambda: DeviceStateChange.objects.filter(new="down", device__name__in=silent_names).count()
+             >= len(silent_names), 3 * ICMP_INTERVAL + 30)
+
+
+def downs_seen(silent_names: set[str], silent_at: float) -> tuple[list[float], int]:
+    """Seconds from silencing to down of each silent device that went down; downs of any other device."""
+    from django.db import connection
+
+    from devices.models import DeviceStateChange
+
+    downs = DeviceStateChange.objects.filter(new="down").select_related("device")
+    detections = [change.at.timestamp() - silent_at for change in downs
+                  if change.device.name in silent_names and change.at.timestamp() >= silent_at]
+    false_downs = sum(1 for change in downs if change.device.name not in silent_names)
+    connection.close()
+    return detections, false_downs
+
+
 def measure(count: int, duration: float, profile: bool, network: FleetNetwork, services, work: Path, victoria) -> Result:
     from django.conf import settings
     from django.db import connection
-
-    from devices.models import Device, DeviceStateChange
 
     agent = Agent(work, network.answering[0], netns=network.name)
     processes: dict[str, subprocess.Popen] = {}
@@ -253,18 +305,10 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         started = time.time()
         populate(network)
         connection.close()
-        web_port = free_port()
-        processes.update(
-            web=start(["gunicorn", "wardsite.wsgi", "-b", f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
-                      work / "web.log"),  # as scripts/run.sh starts them
-            worker=start(["celery", "-A", "wardsite", "worker"], work / "worker.log"),
-            beat=start(["celery", "-A", "wardsite", "beat", "--schedule", str(work / "beat-schedule")],
-                       work / "beat.log"))
+        web_port = start_stack(work, processes)
         print(f"  {count} devices: set up in {time.time() - started:.0f} s; waiting for every device to be up",
               flush=True)
-        if not wait_for(lambda: Device.objects.filter(state="up").count() == count, 4 * ICMP_INTERVAL + 120):
-            raise SystemExit(f"not every device was up {4 * ICMP_INTERVAL + 120} s after the start (logs: {work})")
-        connection.close()
+        wait_all_up(count, work)
         time.sleep(SNMP_INTERVAL / 2)  # past the first SNMP polls (interface discovery)
         roots = {**{name: p.pid for name, p in processes.items()}, "VictoriaMetrics": victoria._process.pid,
                  "Redis": services.redis.pid, "PostgreSQL": services.postgres.pid, "agent (snmpd)": agent.process.pid}
@@ -283,12 +327,8 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         web_after, vm_after = scrape(metrics_url, METRICS_TOKEN), scrape(f"{victoria.url}/metrics")
         db_after = database_counters(services.postgres_port)
         silent_names = {f"fleet-{address}" for address in network.silent}
-        wait_for(lambda: DeviceStateChange.objects.filter(new="down", device__name__in=silent_names).count()
-                 >= len(silent_names), 3 * ICMP_INTERVAL + 30)  # those still up then count as not detected
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.wait(timeout=60)
+        wait_silent_down(silent_names)
+        stop_stack(processes)
         dispatch = dispatch_queries(profile)
     finally:
         for process in processes.values():
@@ -296,13 +336,8 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
                 process.kill()
                 process.wait()
         agent.stop()
-    downs = DeviceStateChange.objects.filter(new="down").select_related("device")
-    detections = [change.at.timestamp() - silent_at for change in downs
-                  if change.device.name in silent_names and change.at.timestamp() >= silent_at]
-    false_downs = sum(1 for change in downs if change.device.name not in silent_names)
-    connection.close()
-    inserted = sum(v for k, v in vm_after.items() if k.startswith("vm_rows_inserted_total")) - sum(
-        v for k, v in vm_before.items() if k.startswith("vm_rows_inserted_total"))
+    detections, false_downs = downs_seen(silent_names, silent_at)
+    inserted = _rows_inserted(vm_after) - _rows_inserted(vm_before)
     return Result(
         devices=count, duration=t1 - t0,
         icmp_late=lateness(export(victoria.url, "ping_up", t0, t1), ICMP_INTERVAL, silent_names),

@@ -91,12 +91,6 @@ def record_checks(checks: Iterable[Check], at: datetime | None = None) -> dict[i
     return states
 
 
-def record_check(device: Device, *, answered: bool | None, failures: int, down_after: int, reason: str,
-                 at: datetime | None = None) -> str:
-    """record_checks for one device."""
-    return record_checks([Check(device, answered, failures, down_after, reason)], at)[device.pk]
-
-
 def state_samples(states: Iterable[tuple[Device, str]], at: datetime) -> list[Sample]:
     """The `device_up` samples of (device, state) pairs; a device whose state is unknown has none."""
     ts = int(at.timestamp() * 1000)

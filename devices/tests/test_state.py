@@ -71,8 +71,12 @@ def test_one_policy_decides_up_and_down_for_every_collector(current, answered, f
     assert services.decide_state(current, answered=answered, failures=failures, down_after=3) == expected
 
 
-def test_it_records_what_a_check_decides_and_returns_the_state(device):
-    assert services.record_check(device, answered=False, failures=1, down_after=2, reason="1 failed") == "unknown"
-    assert services.record_check(device, answered=False, failures=2, down_after=2, reason="x" * 300) == "down"
-    change = DeviceStateChange.objects.get()
-    assert (change.new, change.reason) == ("down", "x" * 255)
+def test_it_records_what_the_checks_of_a_batch_decide_and_returns_the_states(device):
+    other = Device.objects.create(name="r2", address="127.0.0.3")
+    first = services.record_checks([services.Check(device, False, 1, 2, "1 failed"),
+                                    services.Check(other, True, 0, 2, "answers")])
+    assert first == {device.pk: "unknown", other.pk: "up"}
+    device.refresh_from_db()
+    assert services.record_checks([services.Check(device, False, 2, 2, "x" * 300)]) == {device.pk: "down"}
+    changes = sorted(DeviceStateChange.objects.values_list("device__name", "new", "reason"))
+    assert changes == [("r1", "down", "x" * 255), ("r2", "up", "answers")]
