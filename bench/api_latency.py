@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, make_run, stack  # noqa: E402  (sets the environment first)
 
 CLIENTS = 8
 HISTORY_DEVICES = 50  # devices with an hour of ping samples; history requests ask for these
@@ -132,8 +132,8 @@ def serve(work: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "HTTPS_ONLY": "0", "DATABASE_CONN_MAX_AGE": "60"}
     with (work / "gunicorn.log").open("w") as log:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "wardsite.wsgi", "-b",
-                                    f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
+        web = make_run.processes(port, work / "beat-schedule")["web"]
+        process = subprocess.Popen([str(Path(sys.executable).parent / web[0]), *web[1:]],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    preexec_fn=die_with_parent)
     base = f"http://127.0.0.1:{port}"

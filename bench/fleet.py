@@ -1,4 +1,4 @@
-"""The whole stack as `make run` starts it - gunicorn web, one Celery worker with its default concurrency, beat with
+"""The whole stack as `make run` starts it - gunicorn web, the two Celery workers (icmp; the rest), beat with
 the DatabaseScheduler, PostgreSQL, Redis, VictoriaMetrics - carrying N devices, each pinged every 30 s and polled
 by SNMP every 60 s (sysUpTime, 8 interfaces with 64-bit counters, and CPU and memory through a template), with
 the default alert rules. Figures only, no pass/fail (the targets are printed beside them).
@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, own_services, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, make_run, own_services, stack  # noqa: E402  (sets the environment first)
 
 from fleet_figures import Sampler, Usage, export, lateness, percentile, scrape, task_durations  # noqa: E402
 from snmp_lab import COMMUNITY, Agent, veth_commands  # noqa: E402
@@ -46,7 +46,8 @@ TEMPLATE_ITEMS = [  # UCD-SNMP-MIB scalars net-snmp answers: (key, OID)
     ("memory_free_kilobytes", "1.3.6.1.4.1.2021.4.6.0"),  # memAvailReal
 ]
 QUEUES = ("icmp", "snmp", "alerts", "notifications", "celery")
-OURS = ("web", "worker", "beat")
+OURS = ("web", "icmp worker", "worker", "beat")
+TASKS = ("icmp.dispatch", "icmp.ping_batch", "snmp.dispatch", "snmp.poll_batch", "alerts.evaluate")
 
 
 # --- the network ----------------------------------------------------------------------------------------------
@@ -126,8 +127,15 @@ def populate(network: FleetNetwork) -> None:
 
 # --- the processes and what they use --------------------------------------------------------------------------
 
-def start(command: list[str], log: Path) -> subprocess.Popen:
-    env = {**os.environ, "METRICS_TOKEN": METRICS_TOKEN, "LOG_LEVEL": "WARNING", "HTTPS_ONLY": "0",
+@dataclass
+class Options:
+    duration: float  # seconds of steady state
+    profile: bool  # cProfile one ICMP and one SNMP batch
+    logs: Path | None  # keep the processes' logs here, at DEBUG (every task received and finished)
+
+
+def start(command: list[str], log: Path, level: str) -> subprocess.Popen:
+    env = {**os.environ, "METRICS_TOKEN": METRICS_TOKEN, "LOG_LEVEL": level, "HTTPS_ONLY": "0",
            "ALLOWED_HOSTS": "127.0.0.1"}
     with log.open("w") as out:
         return subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]], cwd=ROOT, env=env,
@@ -193,8 +201,7 @@ class Result:
     duration: float
     icmp_late: list[float]
     snmp_late: list[float]
-    icmp_tasks: tuple[float, float, str]
-    snmp_tasks: tuple[float, float, str]
+    tasks: dict[str, tuple[float, float, str, float]]  # task -> (runs, mean seconds, p99 bucket, CPU seconds)
     samples_per_second: float
     false_downs: int
     detections: list[float]
@@ -216,8 +223,12 @@ class Result:
         return sum(self.usage[name].peak_pss_kb for name in OURS) / 1024
 
     def worker_ms_per_device_cycle(self) -> float:
-        """Worker CPU per device per ICMP interval (SNMP work included)."""
-        return self.cpu("worker") * ICMP_INTERVAL / self.devices * 1000
+        """The icmp worker's CPU per device per ICMP interval (its dispatcher included)."""
+        return self.cpu("icmp worker") * ICMP_INTERVAL / self.devices * 1000
+
+    def main_worker_ms_per_device_poll(self) -> float:
+        """The other worker's CPU per device per SNMP interval (SNMP, alert evaluation and the rest)."""
+        return self.cpu("worker") * SNMP_INTERVAL / self.devices * 1000
 
 
 def wait_for(condition, timeout: float) -> bool:
@@ -230,25 +241,25 @@ def wait_for(condition, timeout: float) -> bool:
     return True
 
 
-def run_fleet(count: int, duration: float, profile: bool) -> Result:
+def run_fleet(count: int, options: Options) -> Result:
     silent = max(1, round(count * SILENT_SHARE))
     network = FleetNetwork(count - silent, silent)
     network.build()
     try:
         with own_services() as services, stack() as (work, victoria):
-            return measure(count, duration, profile, network, services, work, victoria)
+            return measure(count, options, network, services, work, victoria)
     finally:
         network.destroy()
 
 
-def start_stack(work: Path, processes: dict[str, subprocess.Popen]) -> int:
-    """Web, worker and beat as scripts/run.sh starts them, added to `processes`; the web port."""
+def start_stack(work: Path, processes: dict[str, subprocess.Popen], logs: Path | None) -> int:
+    """Web, workers and beat as scripts/run.sh starts them, added to `processes`; the web port."""
     web_port = free_port()
-    processes.update(
-        web=start(["gunicorn", "wardsite.wsgi", "-b", f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
-                  work / "web.log"),
-        worker=start(["celery", "-A", "wardsite", "worker"], work / "worker.log"),
-        beat=start(["celery", "-A", "wardsite", "beat", "--schedule", str(work / "beat-schedule")], work / "beat.log"))
+    if logs:
+        logs.mkdir(parents=True, exist_ok=True)
+    for name, command in make_run.processes(web_port, work / "beat-schedule").items():
+        log = (logs or work) / f"{name.replace(' ', '-')}.log"
+        processes[name] = start(command, log, "DEBUG" if logs else "WARNING")
     return web_port
 
 
@@ -295,7 +306,7 @@ def downs_seen(silent_names: set[str], silent_at: float) -> tuple[list[float], i
     return detections, false_downs
 
 
-def measure(count: int, duration: float, profile: bool, network: FleetNetwork, services, work: Path, victoria) -> Result:
+def measure(count: int, options: Options, network: FleetNetwork, services, work: Path, victoria) -> Result:
     from django.conf import settings
     from django.db import connection
 
@@ -305,7 +316,7 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         started = time.time()
         populate(network)
         connection.close()
-        web_port = start_stack(work, processes)
+        web_port = start_stack(work, processes, options.logs and options.logs / str(count))
         print(f"  {count} devices: set up in {time.time() - started:.0f} s; waiting for every device to be up",
               flush=True)
         wait_all_up(count, work)
@@ -317,11 +328,11 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         db_before = database_counters(services.postgres_port)
         sampler = Sampler(roots, settings.REDIS_URL, QUEUES)
         t0 = time.time()
-        print(f"  {count} devices: steady state for {duration:.0f} s", flush=True)
-        time.sleep(duration / 2)
+        print(f"  {count} devices: steady state for {options.duration:.0f} s", flush=True)
+        time.sleep(options.duration / 2)
         network.silence()
         silent_at = time.time()
-        time.sleep(max(0.0, t0 + duration - time.time()))
+        time.sleep(max(0.0, t0 + options.duration - time.time()))
         t1 = time.time()
         sampler.stop()
         web_after, vm_after = scrape(metrics_url, METRICS_TOKEN), scrape(f"{victoria.url}/metrics")
@@ -329,7 +340,7 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         silent_names = {f"fleet-{address}" for address in network.silent}
         wait_silent_down(silent_names)
         stop_stack(processes)
-        dispatch = dispatch_queries(profile)
+        dispatch = dispatch_queries(options.profile)
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -342,8 +353,7 @@ def measure(count: int, duration: float, profile: bool, network: FleetNetwork, s
         devices=count, duration=t1 - t0,
         icmp_late=lateness(export(victoria.url, "ping_up", t0, t1), ICMP_INTERVAL, silent_names),
         snmp_late=lateness(export(victoria.url, "snmp_up", t0, t1), SNMP_INTERVAL, silent_names),
-        icmp_tasks=task_durations(web_before, web_after, "icmp.ping_batch"),
-        snmp_tasks=task_durations(web_before, web_after, "snmp.poll_batch"),
+        tasks={task: task_durations(web_before, web_after, task) for task in TASKS},
         samples_per_second=inserted / (t1 - t0), false_downs=false_downs, detections=detections,
         silent=len(silent_names), usage=sampler.usage, peak_depth=dict(sampler.peak_depth),
         peak_total_depth=sampler.peak_total_depth,
@@ -362,9 +372,11 @@ def report(result: Result) -> None:
     print(f"\n== {n} devices ({result.silent} silent halfway), steady state {d:.0f} s ==")
     print(f"ICMP lateness (gap between a device's ping_up samples - {ICMP_INTERVAL} s): {_late(result.icmp_late)}")
     print(f"SNMP lateness (gap between a device's snmp_up samples - {SNMP_INTERVAL} s): {_late(result.snmp_late)}")
-    for label, (runs, mean, p99) in (("ICMP batch (icmp.ping_batch)", result.icmp_tasks),
-                                     ("SNMP batch (snmp.poll_batch)", result.snmp_tasks)):
-        print(f"{label} completion: {runs:.0f} runs, mean {mean:.2f} s, p99 {p99}")
+    print("tasks (from /metrics):  runs   mean s  p99 bucket   CPU % of a core  CPU ms per device per interval")
+    for task, (runs, mean, p99, cpu) in result.tasks.items():
+        interval = ICMP_INTERVAL if task.startswith("icmp") else SNMP_INTERVAL
+        print(f"  {task:<16} {runs:6.0f} {mean:8.2f}  {p99:>10}   {100 * cpu / d:15.1f}  "
+              f"{cpu * interval / d / n * 1000:10.3f} ({interval} s)")
     print(f"samples written: {result.samples_per_second:.0f}/s (VictoriaMetrics vm_rows_inserted_total)")
     detected = sorted(result.detections)
     print(f"false downs: {result.false_downs} (target 0); silent devices detected: {len(detected)}/{result.silent}, "
@@ -373,10 +385,11 @@ def report(result: Result) -> None:
     for name, usage in result.usage.items():
         print(f"{name:<16} {100 * result.cpu(name):15.1f} {usage.peak_pss_kb / 1024:11.0f} "
               f"{usage.peak_hwm_kb / 1024:13.0f}")
-    print(f"{'WARD FLUX (web+worker+beat)':<28} {100 * result.ours_cpu():5.1f} % of a core (target < 100), "
+    print(f"{'WARD FLUX (web+workers+beat)':<28} {100 * result.ours_cpu():5.1f} % of a core (target < 100), "
           f"{result.ours_pss_mb():.0f} MB (target < 1024)")
-    print(f"worker CPU per device per ICMP cycle ({ICMP_INTERVAL} s, SNMP included): "
-          f"{result.worker_ms_per_device_cycle():.3f} ms (target <= 0.3)")
+    print(f"icmp worker CPU per device per ICMP cycle ({ICMP_INTERVAL} s): "
+          f"{result.worker_ms_per_device_cycle():.3f} ms (target <= 0.3); other worker per device per SNMP poll "
+          f"({SNMP_INTERVAL} s, alert evaluation included): {result.main_worker_ms_per_device_poll():.3f} ms")
     depths = ", ".join(f"{queue} {depth}" for queue, depth in result.peak_depth.items() if depth)
     print(f"peak queue depth (LLEN every 1 s): {result.peak_total_depth} in all ({depths or 'all empty'})")
     print("SQL and CPU with every device due and the stack stopped, run in the bench process (CaptureQueriesContext):")
@@ -414,12 +427,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=300, help="seconds of steady state per fleet (300)")
     parser.add_argument("--profile", action="store_true",
                         help="print cProfile's top functions of one ICMP and one SNMP batch run in the bench process")
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs in LOGS/<devices>/, at DEBUG: every task "
+                        "received and finished, every schedule sent")
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)  # one fleet, in a child process: its figures
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench/fleet.py needs root (network namespaces)")
     if args.result:  # Django is set up once per process: each fleet gets a process with its own databases
-        result = run_fleet(int(args.devices), args.duration, args.profile)
+        result = run_fleet(int(args.devices), Options(args.duration, args.profile, args.logs))
         report(result)
         args.result.write_text(json.dumps(asdict(result)))
         return
@@ -432,7 +447,8 @@ def main() -> None:
         for count in (int(n) for n in args.devices.split(",")):
             path = Path(directory) / f"{count}.json"
             subprocess.run([sys.executable, __file__, "--devices", str(count), "--duration", str(args.duration),
-                            "--result", str(path), *(["--profile"] if args.profile else [])], check=True)
+                            "--result", str(path), *(["--profile"] if args.profile else []),
+                            *(["--logs", str(args.logs.resolve())] if args.logs else [])], check=True)
             results.append(load_result(path))
     if len(results) > 1:
         growth(results[0], results[-1])

@@ -146,8 +146,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def task_durations(before: dict[str, float], after: dict[str, float], task: str) -> tuple[float, float, str]:
-    """(runs, mean seconds, p99 bucket bound) of a task between two /metrics scrapes."""
+def task_durations(before: dict[str, float], after: dict[str, float], task: str) -> tuple[float, float, str, float]:
+    """(runs, mean seconds, p99 bucket bound, CPU seconds) of a task between two /metrics scrapes."""
     def delta(key: str) -> float:
         return after.get(key, 0.0) - before.get(key, 0.0)
 
@@ -158,4 +158,4 @@ def task_durations(before: dict[str, float], after: dict[str, float], task: str)
         if runs and delta(f'wardflux_task_duration_seconds_bucket{{le="{bound}",task="{task}"}}') >= 0.99 * runs:
             p99 = f"<= {bound} s"
             break
-    return runs, mean, p99
+    return runs, mean, p99, delta(f'wardflux_task_cpu_seconds_total{{task="{task}"}}')

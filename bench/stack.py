@@ -22,6 +22,7 @@ os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
                   DJANGO_SETTINGS_MODULE="wardsite.settings", DATABASE_CONN_MAX_AGE="0")
 
 import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests)
+from tests import make_run  # noqa: E402
 from tests.services import VictoriaServer, die_with_parent, free_port  # noqa: E402
 
 
@@ -37,14 +38,14 @@ class Services:
 @contextmanager
 def own_services() -> Iterator[Services]:
     """A PostgreSQL cluster (initdb'd in a temporary directory) and a redis-server on free loopback ports, with
-    DATABASE_URL and REDIS_URL pointing at them; both removed after."""
+    DATABASE_URL and REDIS_URL pointing at them; both removed after. Redis runs with `make run`'s options."""
     from tests.postgres_cluster import PostgresCluster
 
     cluster = PostgresCluster()
     redis_dir = Path(tempfile.mkdtemp(prefix="wardflux-bench-redis-"))
     redis_port = free_port()
-    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
-                              "--dir", str(redis_dir), "--logfile", str(redis_dir / "redis.log")],
+    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(redis_dir),
+                              *make_run.REDIS_OPTIONS, "--logfile", str(redis_dir / "redis.log")],
                              stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         cluster.start()
@@ -72,7 +73,8 @@ def stack() -> Iterator[tuple[Path, VictoriaServer]]:
         cursor.execute(f"CREATE DATABASE {DATABASE}")
     admin.close()
     work = Path(tempfile.mkdtemp(prefix="wardflux-bench-"))
-    victoria = VictoriaServer(shutil.which("victoria-metrics") or "victoria-metrics", work / "victoria", free_port())
+    victoria = VictoriaServer(shutil.which("victoria-metrics") or "victoria-metrics", work / "victoria", free_port(),
+                              make_run.VICTORIA_FLAGS)
     victoria.start()
     os.environ["VICTORIA_URL"] = victoria.url
     try:

@@ -47,7 +47,7 @@ def due_batches(now: datetime | None = None) -> Batches:
 
     def reschedule(status: PingStatus) -> None:
         interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
-        status.next_due_at = next_due(status.next_due_at, interval, now)
+        status.next_due_at = next_due(interval, now, status.device_id)
 
     rows = PingStatus.objects.filter(device__icmp_enabled=True).select_related(
         *(f"device__{r}" for r in _DEVICE_RELATED))

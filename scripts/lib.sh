@@ -60,8 +60,9 @@ wait_port() {  # wait_port HOST PORT WHAT
 start_redis() {  # start_redis PORT - reuse a Redis already listening there
   if port_open 127.0.0.1 "$1"; then say "reusing Redis on 127.0.0.1:$1"; return 0; fi
   mkdir -p "$VAR/redis"
-  redis-server --bind 127.0.0.1 --port "$1" --dir "$VAR/redis" --maxmemory-policy noeviction \
-    --save 60 1 --logfile "$VAR/redis/redis.log" &
+  # noeviction: an evicting broker silently drops queued tasks; appendonly: a restart loses none of them
+  redis-server --bind 127.0.0.1 --port "$1" --dir "$VAR/redis" --appendonly yes --maxmemory 1gb \
+    --maxmemory-policy noeviction --logfile "$VAR/redis/redis.log" &
   STARTED_PIDS+=($!)
   wait_port 127.0.0.1 "$1" Redis
   say "Redis on 127.0.0.1:$1 (data in var/redis)"

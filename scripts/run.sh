@@ -49,8 +49,11 @@ ACCESS_LOG=()  # every HTTP request: only with LOG_LEVEL=DEBUG
 [ "$LOG_LEVEL" != DEBUG ] || ACCESS_LOG=(--access-logfile -)
 "$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 "${ACCESS_LOG[@]}" &
 STARTED_PIDS+=($!)
-# no -Q: the worker consumes every queue of CELERY_TASK_QUEUES (docs/architecture.md, "Queues and workers")
-"$VENV/bin/celery" -A wardsite worker --concurrency 2 &
+# Two workers (docs/architecture.md, "Queues and workers"): pinging waits on the network, so the icmp queue has
+# threads of its own and never waits behind an SNMP batch; the other worker consumes every other queue.
+"$VENV/bin/celery" -A wardsite worker -Q icmp --pool threads --concurrency 4 -n icmp@%h &
+STARTED_PIDS+=($!)
+"$VENV/bin/celery" -A wardsite worker -X icmp --concurrency 2 -n main@%h &
 STARTED_PIDS+=($!)
 "$VENV/bin/celery" -A wardsite beat --schedule "$VAR/celerybeat-schedule" &
 STARTED_PIDS+=($!)

@@ -301,10 +301,10 @@ def _apply_poll(job: _Job, outcome: metrics.Outcome, now: datetime) -> list[Moni
         unasked = metrics.ItemResult(error=job.bad_oids.get(item.pk, "no answer for this OID"))
         result = outcome.items.get(item.pk, unasked)
         item.last_value, item.last_error, item.last_polled_at = result.value, result.error[:255], now
-        item.next_due_at = next_due(item.next_due_at, timedelta(seconds=item.interval_seconds), now)
+        item.next_due_at = next_due(timedelta(seconds=item.interval_seconds), now, item.device_id)
         changed_items.append(item)
     if job.plan.interfaces is not None:
-        status.interfaces_due_at = next_due(status.interfaces_due_at, _interface_interval(), now)
+        status.interfaces_due_at = next_due(_interface_interval(), now, status.device_id)
     if reading.interfaces is not None:
         status.discovered_at = now
         for name, value in reading.system.items():

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,11 +41,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+TEST_FLAGS = (
+    "-retentionPeriod=1",  # one month: the minimum is 1d, and tests write near now
+    "-search.latencyOffset=0s",  # otherwise fresh points stay hidden for 30 s
+    "-search.disableCache",
+    "-dedup.minScrapeInterval=0s",
+    "-memory.allowedPercent=5",
+)
+
+
 class VictoriaServer:
     """A victoria-metrics process on a fixed loopback port and data directory, so data survive stop()/start()."""
 
-    def __init__(self, binary: str, data_dir: Path, port: int) -> None:
+    def __init__(self, binary: str, data_dir: Path, port: int, flags: Sequence[str] = TEST_FLAGS) -> None:
         self.binary = binary
+        self.flags = flags
         self.data_dir = data_dir
         self.log_path = data_dir.with_suffix(".log")
         self.url = f"http://127.0.0.1:{port}"
@@ -66,11 +76,7 @@ class VictoriaServer:
                     self.binary,
                     f"-httpListenAddr=127.0.0.1:{self._port}",
                     f"-storageDataPath={self.data_dir}",
-                    "-retentionPeriod=1",  # one month: the minimum is 1d, and tests write near now
-                    "-search.latencyOffset=0s",  # otherwise fresh points stay hidden for 30 s
-                    "-search.disableCache",
-                    "-dedup.minScrapeInterval=0s",
-                    "-memory.allowedPercent=5",
+                    *self.flags,
                     "-loggerLevel=WARN",
                 ],
                 stdout=log,

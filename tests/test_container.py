@@ -7,8 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from tests import make_run
+
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker-icmp", "worker", "beat")
 
 
 def test_the_image_runs_as_an_unprivileged_user_that_owns_only_its_var_dir():
@@ -39,12 +41,41 @@ def _flags(words: list[str]) -> dict[str, str]:
     return {name: value for name, value in found.items() if name not in local}
 
 
-def test_the_compose_victoriametrics_runs_with_the_flags_of_make_run():
-    lib = (ROOT / "scripts" / "lib.sh").read_text()
-    command = re.search(r"^\s*victoria-metrics (.*?)(?:>|$)", lib.replace("\\\n", " "), re.M).group(1)
+def _lib_command(program: str) -> list[str]:
+    """The words of scripts/lib.sh's `program` command line (continuation lines joined, up to a redirection)."""
+    lib = (ROOT / "scripts" / "lib.sh").read_text().replace("\\\n", " ")
+    return re.search(rf"^\s*{program} (.*?)(?:>|&|$)", lib, re.M).group(1).split()
+
+
+def test_the_compose_victoriametrics_runs_with_the_flags_of_make_run_and_the_benches():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["victoriametrics"]["command"]
-    assert _flags(command.split()) == _flags(compose)
+    assert _flags(_lib_command("victoria-metrics")) == _flags(compose) == _flags(list(make_run.VICTORIA_FLAGS))
     assert _flags(compose)["search.latencyOffset"] == "0s"
+
+
+def _options(words: list[str]) -> dict[str, str]:
+    """--name value options of a redis-server command line, without where it listens, keeps data and logs."""
+    words = [word for word in words if not word.startswith("redis-server")]
+    pairs = dict(zip(words[::2], words[1::2]))
+    return {name: value for name, value in pairs.items() if name not in {"--bind", "--port", "--dir", "--logfile"}}
+
+
+def test_the_compose_redis_runs_with_the_options_of_make_run_and_the_benches():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["redis"]["command"]
+    assert _options(_lib_command("redis-server")) == _options(compose) == _options(list(make_run.REDIS_OPTIONS))
+    assert _options(compose)["--maxmemory-policy"] == "noeviction" and "--maxmemory" in _options(compose)
+
+
+def test_compose_starts_the_workers_of_make_run_and_the_benches():
+    run = (ROOT / "scripts" / "run.sh").read_text()
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    workers = {name: command for name, command in make_run.processes(8000, Path("s")).items() if "worker" in command}
+    for name, compose_name in (("icmp worker", "worker-icmp"), ("worker", "worker")):
+        assert f'"$VENV/bin/celery" {" ".join(workers[name][1:])} &' in run, name
+        assert services[compose_name]["command"] == workers[name], name
+    # together they consume every queue: one the icmp queue only, the other every queue but that one
+    icmp, main = workers["icmp worker"], workers["worker"]
+    assert icmp[icmp.index("-Q") + 1] == main[main.index("-X") + 1] == "icmp"
 
 
 def test_a_remote_poller_consumes_only_its_queue_and_reaches_the_central_services():

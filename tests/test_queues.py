@@ -27,6 +27,7 @@ from wardsite.dispatch import fan_out, queue_batches
 from wardsite.queues import queue_report, warn_unconsumed
 from wardsite.schedules import ensure_default_schedules
 from wardsite.tasks import check_queues
+from tests import make_run
 from tests.worker import run_worker, wait_for
 
 
@@ -141,19 +142,21 @@ def _task_ids(broker: redis.Redis, queue: str) -> set[str]:
 
 
 def test_each_sites_devices_are_polled_by_its_own_poller_only(transactional_db, victoria_url, broker, tmp_path):
-    """A remote site's poller is a worker consuming only its group's queue (docs/deploy.md)."""
+    """A remote site's poller is a worker consuming only its group's queue (docs/deploy.md); the central one here
+    is make run's icmp worker (a pool of threads, each batch its own event loop and database connection)."""
     site = DeviceGroup.objects.create(name="site-b", poller_queue="poller-site-b")
     central = [Device.objects.create(name=f"central-{i}", address=f"127.0.9.{i}") for i in (1, 2)]
     remote = [Device.objects.create(name=f"remote-{i}", address=f"127.0.10.{i}", group=site) for i in (1, 2)]
-    fan_out(queue_batches([*central, *remote], 10), ping_batch, expires=300)
+    fan_out(queue_batches([*central, *remote], 1), ping_batch, expires=300)
     central_tasks, remote_tasks = _task_ids(broker, "icmp"), _task_ids(broker, "poller-site-b")
-    assert len(central_tasks) == len(remote_tasks) == 1
+    assert len(central_tasks) == len(remote_tasks) == 2
 
     def pinged(devices: list[Device]) -> int:
         return PingStatus.objects.filter(device__in=devices, checked_at__isnull=False).count()
 
     logs = {name: tmp_path / f"{name}.log" for name in ("central", "site-b")}
-    with run_worker(logs["central"], "-Q", "icmp", "-n", "central@%h", "--pool", "solo"):
+    icmp_worker = make_run.processes(8000, tmp_path / "beat")["icmp worker"]
+    with run_worker(logs["central"], *icmp_worker[icmp_worker.index("worker") + 1:]):
         wait_for(lambda: pinged(central) == 2, 60, "the central worker to ping its devices")
         assert pinged(remote) == 0  # their batch waits for the site's own poller
         with run_worker(logs["site-b"], "-Q", "poller-site-b", "-n", "site-b@%h", "--pool", "solo"):

@@ -1,14 +1,17 @@
 """What every collector's dispatcher shares: give monitored devices a status row, claim the due ones, cut their
 devices into queue batches and queue a task per batch.
 
-A collector (icmp, snmp) keeps one status row per device, a model with a `device` one-to-one field and a
-`next_due_at`; its dispatcher task is `fan_out(claim_batches(...), batch_task, expires=...)`.
+A collector (icmp, snmp) keeps one status row per device, a model with a `device` one-to-one field, a
+`next_due_at` and a `consecutive_failures`; its dispatcher task is `fan_out(claim_batches(...), batch_task,
+expires=...)`.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import TypeVar
 
 from celery import Task
@@ -17,6 +20,8 @@ from django.db import models, transaction
 from wardsite.bulk import update_rows
 
 Row = TypeVar("Row", bound=models.Model)
+_GOLDEN = 2654435761  # Knuth's multiplicative hash: consecutive ids get phases far apart
+_PHASE_SPAN = 86_400.0  # phases are spread over a day: modulo any shorter interval, over that interval
 Batches = list[tuple[str, list[int]]]  # (Celery queue, device ids)
 
 
@@ -31,10 +36,16 @@ def ensure_status_rows(status_model: type[models.Model], monitored: models.Query
 def claim_batches(rows: models.QuerySet[Row], monitored: models.QuerySet, reschedule: Callable[[Row], None], *,
                   now: datetime, size: int, fields: Iterable[str] = ("next_due_at",)) -> Batches:
     """A collector's dispatch: status rows for the `monitored` devices, then the due rows of `rows` claimed
-    (see `claim_due`) and their devices cut into batches of at most `size` (see `queue_batches`)."""
+    (see `claim_due`) and their devices cut into batches of at most `size` (see `queue_batches`).
+
+    Devices whose last check failed get batches of their own: a batch ends when its slowest device has timed out,
+    and a worker process or thread is held that long, so answering devices never wait on failing ones (Zabbix
+    keeps unreachable hosts apart for the same reason).
+    """
     ensure_status_rows(rows.model, monitored, now)
     claimed = claim_due(rows.select_related("device", "device__group"), now, reschedule, fields=fields)
-    return queue_batches([row.device for row in claimed], size)
+    return (queue_batches([row.device for row in claimed if not row.consecutive_failures], size)
+            + queue_batches([row.device for row in claimed if row.consecutive_failures], size))
 
 
 def fan_out(batches: Batches, task: Task, *, expires: float) -> int:
@@ -71,6 +82,16 @@ def queue_batches(devices: Iterable, size: int) -> Batches:
     return [(queue, ids[i:i + size]) for queue, ids in by_queue.items() for i in range(0, len(ids), size)]
 
 
-def next_due(due: datetime, interval: timedelta, now: datetime) -> datetime:
-    """The next due time after a run that was due at `due`: keeps the phase, unless a whole interval was missed."""
-    return max(due + interval, now + interval / 2)
+def next_due(interval: timedelta, now: datetime, key: int) -> datetime:
+    """When work done every `interval` for the device `key` is next due: its first slot at least half an interval
+    after `now`.
+
+    A device's slots are `phase + k * interval` (seconds since the epoch), its phase drawn from its id: a fleet added
+    at once (every row due now) is spread over the interval from its second cycle on, and stays spread after an
+    outage; a run that starts a little late keeps the slot; a device's parts with intervals that divide each other
+    (an SNMP item every 60 s, the interface counters every 60 s, an item every 10 s) come due together.
+    """
+    seconds = interval.total_seconds()
+    phase = (key * _GOLDEN % 2**32) / 2**32 * _PHASE_SPAN
+    earliest = now.timestamp() + seconds / 2
+    return datetime.fromtimestamp(phase + math.ceil((earliest - phase) / seconds) * seconds, tz=dt_timezone.utc)

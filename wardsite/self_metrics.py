@@ -85,10 +85,13 @@ def _task_families(connection) -> Iterator[Metric]:
     runs = CounterMetricFamily("wardflux_task_runs", "Celery task runs finished", labels=["task"])
     failures = CounterMetricFamily("wardflux_task_failures", "Celery task runs that failed", labels=["task"])
     durations = HistogramMetricFamily("wardflux_task_duration_seconds", "Celery task run time", labels=["task"])
+    cpu = CounterMetricFamily("wardflux_task_cpu_seconds", "CPU time of Celery task runs (their thread's)",
+                              labels=["task"])
     for task, figures in sorted(task_metrics.read(connection).items()):
         runs.add_metric([task], figures.get("runs", 0.0))
         failures.add_metric([task], figures.get("failures", 0.0))
         buckets = [(task_metrics.bucket_label(b), figures.get(f"le={task_metrics.bucket_label(b)}", 0.0))
                    for b in task_metrics.BUCKETS]
         durations.add_metric([task], buckets, sum_value=figures.get("sum", 0.0))
-    yield from (runs, failures, durations)
+        cpu.add_metric([task], figures.get("cpu", 0.0))
+    yield from (runs, failures, durations, cpu)

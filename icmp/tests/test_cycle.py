@@ -99,9 +99,21 @@ def test_it_dispatches_each_due_device_once_per_interval():
     now = timezone.now()
     first = services.due_batches(now)
     assert sorted(pk for _, ids in first for pk in ids) == sorted(d.pk for d in devices)
-    assert services.due_batches(now) == []  # claimed: not due again until the interval has passed
-    later = services.due_batches(now + timedelta(seconds=11))
+    # claimed: due again at its slot (wardsite.dispatch.next_due), between half an interval and 1.5 intervals on
+    assert services.due_batches(now + timedelta(seconds=4.9)) == []
+    later = services.due_batches(now + timedelta(seconds=15))
     assert sorted(pk for _, ids in later for pk in ids) == sorted(d.pk for d in devices)
+
+
+def test_devices_whose_last_cycle_failed_are_batched_apart(settings):
+    settings.ICMP_BATCH_SIZE = 10
+    devices = [make(f"d{i}", f"127.0.1.{i}") for i in range(1, 6)]
+    services.due_batches()  # status rows, claimed
+    PingStatus.objects.filter(device__in=devices[1:3]).update(consecutive_failures=1)
+    PingStatus.objects.update(next_due_at=timezone.now())
+    batches = services.due_batches()
+    answering, failing = [devices[0], *devices[3:]], devices[1:3]
+    assert [sorted(ids) for _, ids in batches] == [sorted(d.pk for d in answering), sorted(d.pk for d in failing)]
 
 
 def test_it_sends_a_pinned_groups_devices_to_its_queue(settings):

@@ -10,6 +10,7 @@ from devices.models import Device, MonitoringProfile
 from snmp import services
 from snmp.models import MonitoringItem, SNMPCredential, SNMPStatus
 from tests.worker import wait_for
+from wardsite.dispatch import next_due
 from wardsite.victoria import get_client
 
 SYS_NAME, SYS_UPTIME = "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.3.0"
@@ -35,7 +36,7 @@ def test_each_item_is_polled_on_its_own_interval_in_one_poll_per_device(device, 
     fast = MonitoringItem.objects.create(device=device, name="sys_name", oid=SYS_NAME, interval_seconds=10,
                                          value_type="string")
     slow = MonitoringItem.objects.create(device=device, name="uptime", oid=SYS_UPTIME, interval_seconds=60)
-    t0 = timezone.now()
+    t0 = next_due(timedelta(seconds=60), timezone.now(), device.pk)  # one of the device's slots (wardsite.dispatch)
 
     def poll_at(seconds: float) -> set[str]:
         now = t0 + timedelta(seconds=seconds)
@@ -53,9 +54,9 @@ def test_each_item_is_polled_on_its_own_interval_in_one_poll_per_device(device, 
     assert poll_at(60.5) == {"sys_name", "uptime"}
     fast.refresh_from_db()
     slow.refresh_from_db()
-    # the slow item keeps its phase; the fast one missed polls at 30-50 s and starts a new phase half an interval on
-    assert (fast.next_due_at - t0).total_seconds() == pytest.approx(65.5, abs=0.5)
-    assert (slow.next_due_at - t0).total_seconds() == pytest.approx(120, abs=0.5)
+    # both stay on the device's slots; the fast one missed polls at 30-50 s and goes on at its next slot
+    assert (fast.next_due_at - t0).total_seconds() == pytest.approx(70, abs=0.001)
+    assert (slow.next_due_at - t0).total_seconds() == pytest.approx(120, abs=0.001)
 
 
 @pytest.mark.django_db

@@ -164,10 +164,13 @@ def test_metrics_parse_as_prometheus_text_and_count_real_task_runs(healthy):
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
     before = scrape(**bearer)
     runs_before = _runs(before, "wardsite.heartbeat")
+    cpu_before = _runs(before, "wardsite.heartbeat", "wardflux_task_cpu_seconds_total")
     heartbeat.apply()  # Celery's task_prerun/task_postrun signals fire as in a worker
-    task_metrics.record("tests.failing", 0.7, failed=True)
+    task_metrics.record("tests.failing", 0.7, 0.25, failed=True)
     after = scrape(**bearer)
     assert _runs(after, "wardsite.heartbeat") == runs_before + 1
+    assert _runs(after, "wardsite.heartbeat", "wardflux_task_cpu_seconds_total") > cpu_before
+    assert sample(after, "wardflux_task_cpu_seconds_total", task="tests.failing") >= 0.25
     assert sample(after, "wardflux_task_failures_total", task="tests.failing") >= 1
     assert sample(after, "wardflux_task_duration_seconds_bucket", task="tests.failing", le="1.0") >= 1
     assert sample(after, "wardflux_part_healthy", part="victoria") == 1
@@ -186,8 +189,8 @@ def _samples_sent(families: dict[str, list]) -> float:
         return 0.0
 
 
-def _runs(families: dict[str, list], task: str) -> float:
+def _runs(families: dict[str, list], task: str, name: str = "wardflux_task_runs_total") -> float:
     try:
-        return sample(families, "wardflux_task_runs_total", task=task)
+        return sample(families, name, task=task)
     except StopIteration:
         return 0.0
