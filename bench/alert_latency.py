@@ -3,11 +3,13 @@ settings (a ping cycle every 10 s of 3 packets with a 1 s timeout, down after 3 
 every 10 s), beside a baseline measured in the same run: the same stack without the quick retry of a failed cycle
 (ICMP_RETRY_SECONDS = the interval, as a plain schedule would do it).
 
-Everything is real: PostgreSQL (a database made for the run), Redis (database 11, emptied), VictoriaMetrics (in a
-temporary directory), one Celery worker with beat, a webhook receiver on loopback. The devices are hosts of a
-private test namespace (tests/netns.py), silenced by removing their address, one device per trial (so none
-flaps), at a random moment of its ping cycle. Needs root. Example:
-    .venv/bin/python bench/alert_latency.py --trials 5
+Everything is real and set up as `make run` and docker-compose do it: PostgreSQL (a cluster made for the run),
+Redis with their options (appendonly, noeviction, a maxmemory), VictoriaMetrics with their flags, the two Celery
+workers and beat as they start them, a webhook receiver on loopback. The devices are hosts of a private test
+namespace (tests/netns.py), silenced by removing their address, one device per trial (so none flaps), at a random
+moment of its ping cycle. With `--fleet N`, N more devices are monitored meanwhile as bench/fleet.py monitors them
+(ICMP every 30 s, SNMP every 60 s with 8 interfaces and a template). Needs root. Example:
+    .venv/bin/python bench/alert_latency.py --trials 5 --fleet 10000
 """
 from __future__ import annotations
 
@@ -22,7 +24,10 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, make_run, own_services, stack  # noqa: E402  (sets the environment first)
+
+from fleet import FleetNetwork, populate, wait_all_up  # noqa: E402
+from snmp_lab import Agent  # noqa: E402
 
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
 from tests.receivers import HTTPReceiver, running_http_receiver  # noqa: E402
@@ -62,14 +67,28 @@ def trial(net: TestNetwork, device, receiver: HTTPReceiver) -> tuple[float, floa
     return arrived - silent_at, down - silent_at, fired - down, arrived - fired
 
 
-def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: HTTPReceiver, log: Path) -> list:
+def start_processes(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
+    """The workers and beat of `make run` (no web: nobody asks it anything here), logs in `work`."""
+    work.mkdir(exist_ok=True)
+    processes = []
+    for name, command in make_run.processes(0, work / "beat-schedule").items():
+        if name != "web":
+            with (work / f"{name.replace(' ', '-')}.log").open("w") as out:
+                processes.append(subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]],
+                                                  cwd=ROOT, env={**os.environ, **env}, stdout=out,
+                                                  stderr=subprocess.STDOUT))
+    return processes
+
+
+def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: HTTPReceiver, work: Path,
+               fleet: int) -> list:
     from devices.models import Device
 
-    with log.open("w") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "wardsite", "worker", "--beat",
-                                   "--concurrency", "2", "--schedule", str(log.with_suffix(".db"))],
-                                  cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    processes = start_processes(env, work / label)
     try:
+        if fleet:
+            wait_all_up(fleet + len(net.answering), work)
+            time.sleep(30)  # into the fleet's steady state
         wait(lambda: not Device.objects.filter(pk__in=[d.pk for d in devices]).exclude(state="up").exists(), 120,
              "the devices to be up")
         results = []
@@ -78,21 +97,25 @@ def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, recei
             print(f"  {label} trial {number}: {results[-1][0]:.1f} s", flush=True)
         return results
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=5, choices=range(1, 6), help="trials per configuration (1-5)")
+    parser.add_argument("--fleet", type=int, default=0, help="devices monitored meanwhile (as bench/fleet.py)")
     args = parser.parse_args()
 
     try:
         net = TestNetwork.create()
     except NetnsUnavailable as exc:
         raise SystemExit(f"cannot build the test namespace: {exc}") from None
+    fleet = FleetNetwork(args.fleet, 0)
     try:
-        with running_http_receiver() as receiver, stack() as (work, _):
+        with running_http_receiver() as receiver, own_services(), stack() as (work, _):
             from django.conf import settings
 
             from alerts.models import AlertRule, NotificationChannel
@@ -107,10 +130,20 @@ def main() -> None:
             print(f"alert latency: device silent -> 'Device down' webhook, {args.trials} trials each "
                   f"(ICMP every {interval} s, {settings.ICMP_PACKETS} packets, timeout {settings.ICMP_TIMEOUT_MS} "
                   f"ms, down after {settings.ICMP_DOWN_AFTER}, evaluation every {settings.ALERT_EVALUATION_SECONDS} s)")
-            results = {label: run_config(label, env, devices, net, receiver, work / f"{label}.log")
-                       for label, env, devices in configs}
+            if args.fleet:
+                fleet.build()
+                populate(fleet)
+                agent = Agent(work, fleet.answering[0], netns=fleet.name)
+                print(f"with {args.fleet:,} more devices monitored (bench/fleet.py's fleet)")
+            try:
+                results = {label: run_config(label, env, devices, net, receiver, work, args.fleet)
+                           for label, env, devices in configs}
+            finally:
+                if args.fleet:
+                    agent.stop()
     finally:
         net.destroy()
+        fleet.destroy()
     report(results, {"ours": f"ours (retry after {settings.ICMP_RETRY_SECONDS} s)",
                      "baseline": f"baseline (retry after {interval} s)"})
 

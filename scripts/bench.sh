@@ -18,6 +18,7 @@ case "${1:-}" in
   api) shift; "$PY" bench/api_latency.py "$@" ;;
   fleet) shift; "$PY" bench/fleet.py "$@" ;;
   *) "$PY" bench/icmp_sweep.py "$@"; "$PY" bench/icmp_cycle.py; "$PY" bench/snmp_poll.py; "$PY" bench/alert_latency.py
+     "$PY" bench/alert_latency.py --trials 3 --fleet 10000
      "$PY" bench/alert_cycle.py; "$PY" bench/discovery_sweep.py; "$PY" bench/zabbix_sync.py
      "$PY" bench/api_latency.py; "$PY" bench/fleet.py ;;
 esac

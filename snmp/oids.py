@@ -12,6 +12,7 @@ sure a snmpsim-data recording of that vendor holds it (snmp/tests/test_oids.py c
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -278,6 +279,7 @@ def numeric_oid(text: str, *, subtree: bool = False) -> str:
     return oid
 
 
+@functools.lru_cache(maxsize=4096)  # every poll checks its items' OIDs again
 def parse_oid(text: str) -> tuple[int, ...]:
     """The arcs of a numeric OID such as "1.3.6.1.2.1.1.3.0" (a leading dot is allowed).
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import django_filters
 from django import forms
@@ -11,6 +12,7 @@ from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
@@ -102,6 +104,23 @@ def _no_such(queryset: QuerySet, name_field: str, value: object) -> str:
 
 
 @extend_schema_field(NAME_OR_ID_SCHEMA)
+class ObjectURLField(serializers.HyperlinkedIdentityField):
+    """An object's own URL (the `url` of a ModelSerializer), reversed once per serializer rather than once per
+    object: reversing took ~30 us, a third of a device's serialization in a page of 100."""
+
+    _STAND_IN = 2_147_483_646  # a pk no object has: its URL, with the real pk in its place, is any object's
+
+    def get_url(self, obj: Model, view_name: str, request: Request | None, format: str | None) -> str | None:
+        if self.lookup_field != "pk" or getattr(obj, "pk", None) in (None, ""):
+            return super().get_url(obj, view_name, request, format)
+        key = (view_name, request, format)
+        if getattr(self, "_template", (None,))[0] != key:
+            stand_in = super().get_url(SimpleNamespace(pk=self._STAND_IN), view_name, request, format)
+            self._template = (key, stand_in.split(str(self._STAND_IN)))
+        parts = self._template[1]
+        return str(obj.pk).join(parts) if len(parts) == 2 else super().get_url(obj, view_name, request, format)
+
+
 class NameOrIdRelatedField(serializers.SlugRelatedField):
     """A related object given by name or id (see get_by_name_or_id); shown by name.
 

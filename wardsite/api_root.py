@@ -1,6 +1,7 @@
 """`/api/v1/`: one root listing every API route of every app, read from the URL resolver."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 from django.urls import URLResolver, get_resolver, get_script_prefix
@@ -38,4 +39,11 @@ class APIRootView(APIView):
 
     def get(self, request: Request) -> Response:
         base = request.build_absolute_uri(get_script_prefix() + API_PREFIX)
-        return Response({route: base + route for route in dict.fromkeys(api_routes()) if route})
+        return Response({route: base + route for route in _routes() if route})
+
+
+@functools.lru_cache(maxsize=1)
+def _routes() -> tuple[str, ...]:
+    """`api_routes()` once per process, without duplicates: the URLconf does not change while it runs, and walking
+    it took ~8 ms a request."""
+    return tuple(dict.fromkeys(api_routes()))

@@ -42,6 +42,22 @@ _CLUSTER_PATH = re.compile(r"/(insert|select)/\d+(:\d+)?/")  # a vminsert / vmse
 _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
+_MATCHED: dict[re.Pattern, set[str]] = {_METRIC_NAME: set(), LABEL_NAME: set()}  # names seen to match, per pattern
+_MATCHED_MAX = 10_000  # names come from code and configuration: few; past this many, patterns are matched again
+
+
+def _matches(pattern: re.Pattern, name: str) -> bool:
+    """Whether `name` matches `pattern`, remembered: every sample of every poll names its metric and labels."""
+    seen = _MATCHED[pattern]
+    if name in seen:
+        return True
+    if not pattern.fullmatch(name):
+        return False
+    if len(seen) < _MATCHED_MAX:
+        seen.add(name)
+    return True
+
+
 def escape_label_value(value: str) -> str:
     """A label value as it goes between double quotes, in the exposition format and in MetricsQL."""
     return value.translate(_LABEL_VALUE_ESCAPES)
@@ -57,10 +73,10 @@ class Sample:
     timestamp_ms: int | None = None  # None: the time of write()
 
     def __post_init__(self) -> None:
-        if not _METRIC_NAME.fullmatch(self.name):
+        if not _matches(_METRIC_NAME, self.name):
             raise ValueError(f"invalid metric name {self.name!r}")
         for label, value in self.labels.items():
-            if not LABEL_NAME.fullmatch(label):
+            if not _matches(LABEL_NAME, label):
                 raise ValueError(f"invalid label name {quote(label)} on metric {self.name}")
             if not isinstance(value, str):  # the writer escapes text only; anything else would fail the whole write
                 raise ValueError(f"label {label} on metric {self.name}: a value must be text, not {quote(value)}")
@@ -81,11 +97,17 @@ class _Rejected(VictoriaError):
 def format_samples(samples: Iterable[Sample], *, now_ms: int | None = None) -> str:
     """Prometheus exposition lines, timestamps in ms; samples without one get `now_ms` (default: now)."""
     now_ms = _now_ms() if now_ms is None else now_ms
-    return "".join(_format_line(sample, now_ms) for sample in samples)
+    formatted: dict[int, tuple[Mapping[str, str], str]] = {}  # id(labels) -> (labels, text): samples share them
+    return "".join(_format_line(sample, now_ms, formatted) for sample in samples)
 
 
-def _format_line(sample: Sample, now_ms: int) -> str:
-    labels = ",".join(f'{name}="{escape_label_value(value)}"' for name, value in sample.labels.items())
+def _format_line(sample: Sample, now_ms: int, formatted: dict[int, tuple[Mapping[str, str], str]]) -> str:
+    known = formatted.get(id(sample.labels))
+    if known is not None and known[0] is sample.labels:  # held in `formatted`, so its id is not reused meanwhile
+        labels = known[1]
+    else:
+        labels = ",".join(f'{name}="{escape_label_value(value)}"' for name, value in sample.labels.items())
+        formatted[id(sample.labels)] = (sample.labels, labels)
     series = f"{sample.name}{{{labels}}}" if labels else sample.name
     timestamp = now_ms if sample.timestamp_ms is None else sample.timestamp_ms
     return f"{series} {_format_value(sample.value)} {timestamp}\n"

@@ -3,11 +3,13 @@ from rest_framework import serializers
 
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 from devices.validators import normalize_address
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, ObjectURLField
 
 
 class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
     """Group, tags, parent and SNMP credential by name or id; shown by name."""
+
+    serializer_url_field = ObjectURLField
 
     group = NameOrIdRelatedField(queryset=DeviceGroup.objects.all(), required=False, allow_null=True)
     tags = NameOrIdRelatedField(queryset=Tag.objects.all(), many=True, required=False)

@@ -114,3 +114,11 @@ def test_it_serves_the_browsable_api_and_the_schema(admin_client):
     assert page.status_code == 200 and b"Device List" in page.content
     schema = admin_client.get("/api/v1/schema/")
     assert schema.status_code == 200 and b"/api/v1/monitoring/icmp/status" in schema.content
+
+
+def test_each_listed_device_links_to_its_own_page(api):
+    devices = [Device.objects.create(name=f"d{i}", address=f"127.0.3.{i}") for i in (1, 2, 11)]
+    listed = {row["name"]: row["url"] for row in api.get("/api/v1/devices/").json()["results"]}
+    for device in devices:  # one URL is reversed, the others made from it: each must still be the device's own
+        assert listed[device.name] == f"http://testserver/api/v1/devices/{device.pk}"
+        assert api.get(listed[device.name]).json()["name"] == device.name

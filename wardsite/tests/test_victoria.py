@@ -53,6 +53,25 @@ def test_it_formats_exposition_lines_with_escaped_values_and_ms_timestamps():
     assert text == 'ifHCInOctets{ifName="Gi0/1 \\"a\\"\\\\\\n"} 5.0 1700000000123\nup NaN 42\n'
 
 
+def test_samples_sharing_labels_and_samples_made_on_the_fly_each_get_their_own_labels():
+    shared = {"device": "a"}
+
+    def fresh():  # each sample's labels are dropped once it is formatted: their memory (and id) is reused
+        for k in range(200):
+            yield Sample("m", {"k": str(k)}, k, 1)
+
+    lines = format_samples([Sample("x", shared, 1, 1), Sample("y", shared, 2, 1), *fresh()]).splitlines()
+    assert lines[:2] == ['x{device="a"} 1.0 1', 'y{device="a"} 2.0 1']
+    assert lines[2:] == [f'm{{k="{k}"}} {float(k)} 1' for k in range(200)]
+    assert format_samples(fresh()).splitlines() == lines[2:]
+
+
+def test_a_name_valid_for_a_metric_is_not_taken_for_a_valid_label_name():
+    Sample("has:colon", {}, 1.0)
+    with pytest.raises(ValueError, match="invalid label name"):
+        Sample("ok", {"has:colon": "x"}, 1.0)
+
+
 @pytest.mark.parametrize(
     ("name", "labels"),
     [("1st", {}), ("has-dash", {}), ("", {}), ("ok", {"bad-label": "x"}), ("ok", {"has:colon": "x"}),
