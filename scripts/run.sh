@@ -51,9 +51,9 @@ ACCESS_LOG=()  # every HTTP request: only with LOG_LEVEL=DEBUG
 STARTED_PIDS+=($!)
 # Two workers (docs/architecture.md, "Queues and workers"): pinging waits on the network, so the icmp queue has
 # threads of its own and never waits behind an SNMP batch; the other worker consumes every other queue.
-"$VENV/bin/celery" -A wardsite worker -Q icmp --pool threads --concurrency 4 -n icmp@%h &
+"$VENV/bin/celery" -A wardsite worker -Q dispatch,icmp --pool threads --concurrency 4 -n icmp@%h &
 STARTED_PIDS+=($!)
-"$VENV/bin/celery" -A wardsite worker -X icmp --concurrency 2 -n main@%h &
+"$VENV/bin/celery" -A wardsite worker -X dispatch,icmp --concurrency 2 -n main@%h &
 STARTED_PIDS+=($!)
 "$VENV/bin/celery" -A wardsite beat --schedule "$VAR/celerybeat-schedule" &
 STARTED_PIDS+=($!)

@@ -73,9 +73,9 @@ def test_compose_starts_the_workers_of_make_run_and_the_benches():
     for name, compose_name in (("icmp worker", "worker-icmp"), ("worker", "worker")):
         assert f'"$VENV/bin/celery" {" ".join(workers[name][1:])} &' in run, name
         assert services[compose_name]["command"] == workers[name], name
-    # together they consume every queue: one the icmp queue only, the other every queue but that one
+    # together they consume every queue: one the dispatchers' and icmp queues, the other every other queue
     icmp, main = workers["icmp worker"], workers["worker"]
-    assert icmp[icmp.index("-Q") + 1] == main[main.index("-X") + 1] == "icmp"
+    assert icmp[icmp.index("-Q") + 1] == main[main.index("-X") + 1] == "dispatch,icmp"
 
 
 def test_a_remote_poller_consumes_only_its_queue_and_reaches_the_central_services():

@@ -18,9 +18,11 @@ from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup
 from icmp.models import PingSettings, PingStatus
 from icmp.services import NOT_POLLED, run_cycle
+from icmp.tasks import dispatch as icmp_dispatch
 from icmp.tasks import ping_batch
 from snmp.models import SNMPCredential, SNMPStatus
 from snmp.services import run_batch
+from snmp.tasks import dispatch as snmp_dispatch
 from snmp.tasks import poll_batch
 from wardsite import health
 from wardsite.dispatch import fan_out, queue_batches
@@ -48,6 +50,8 @@ def _depths() -> dict[str, int]:
 def test_it_routes_each_kind_of_task_to_its_queue_and_a_pinned_group_to_its_own(db, broker):
     ping_batch.apply_async(([1],))
     poll_batch.apply_async(([1],))
+    icmp_dispatch.apply_async()
+    snmp_dispatch.apply_async()
     evaluate.apply_async()
     deliver.apply_async((1, 1, "firing"))
     check_queues.apply_async()
@@ -56,7 +60,7 @@ def test_it_routes_each_kind_of_task_to_its_queue_and_a_pinned_group_to_its_own(
                Device.objects.create(name="remote", address="127.0.0.2", group=far)]
     fan_out(queue_batches(devices, 10), ping_batch, expires=60)
     assert {queue: depth for queue, depth in _depths().items() if depth} == {
-        "icmp": 2, "snmp": 1, "alerts": 1, "notifications": 1, "celery": 1, "poller-far": 1}
+        "icmp": 2, "snmp": 1, "dispatch": 2, "alerts": 1, "notifications": 1, "celery": 1, "poller-far": 1}
     assert broker.llen("poller-far") == 1
 
 

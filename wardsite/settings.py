@@ -213,6 +213,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # One queue per kind of work (docs/architecture.md, "Queues and workers"): exact names before patterns.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    # the dispatchers must never wait behind the batches they hand out (in their collector's queue they did)
+    "icmp.dispatch": {"queue": "dispatch"},
+    "snmp.dispatch": {"queue": "dispatch"},
     "alerts.deliver": {"queue": "notifications"},
     "alerts.*": {"queue": "alerts"},
     "icmp.*": {"queue": "icmp"},
@@ -224,7 +227,7 @@ CELERY_TASK_ROUTES = {
 # can record what it has) is 90 % of it. wardsite/celery.py applies them to every task by its route.
 TASK_TIME_LIMITS = {
     queue: env_int(f"{queue.upper()}_TASK_TIME_LIMIT", default, minimum=2)
-    for queue, default in (("celery", 600), ("icmp", 60), ("snmp", 240), ("alerts", 120), ("notifications", 90),
+    for queue, default in (("celery", 600), ("dispatch", 60), ("icmp", 60), ("snmp", 240), ("alerts", 120), ("notifications", 90),
                            ("discovery", 7200), ("zabbix", 600))
 }
 # A worker started without -Q consumes all of these; `-Q icmp,snmp` picks (a group's poller_queue is made on use).
