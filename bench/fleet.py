@@ -321,7 +321,9 @@ def measure(count: int, options: Options, network: FleetNetwork, services, work:
         print(f"  {count} devices: set up in {time.time() - started:.0f} s; waiting for every device to be up",
               flush=True)
         wait_all_up(count, work)
-        time.sleep(SNMP_INTERVAL / 2)  # past the first SNMP polls (interface discovery)
+        # past the start: every device is first due at once, then on its own slot (wardsite.dispatch.next_due);
+        # two SNMP intervals hold the first polls (interface discovery included) and the gaps to the slots after
+        time.sleep(2 * SNMP_INTERVAL)
         roots = {**{name: p.pid for name, p in processes.items()}, "VictoriaMetrics": victoria._process.pid,
                  "Redis": services.redis.pid, "PostgreSQL": services.postgres.pid, "agent (snmpd)": agent.process.pid}
         metrics_url = f"http://127.0.0.1:{web_port}/metrics"
