@@ -116,6 +116,12 @@ def test_it_serves_the_browsable_api_and_the_schema(admin_client):
     assert schema.status_code == 200 and b"/api/v1/monitoring/icmp/status" in schema.content
 
 
+def test_the_schema_says_a_device_links_to_itself_and_names_its_group_by_name_or_id(admin_client):
+    device = admin_client.get("/api/v1/schema/?format=json").json()["components"]["schemas"]["Device"]["properties"]
+    assert device["url"] == {"type": "string", "format": "uri", "readOnly": True}
+    assert device["group"]["description"].startswith("A name, or an id")
+
+
 def test_each_listed_device_links_to_its_own_page(api):
     devices = [Device.objects.create(name=f"d{i}", address=f"127.0.3.{i}") for i in (1, 2, 11)]
     listed = {row["name"]: row["url"] for row in api.get("/api/v1/devices/").json()["results"]}
