@@ -14,7 +14,6 @@ moment of its ping cycle. With `--fleet N`, N more devices are monitored meanwhi
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -24,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, make_run, own_services, stack  # noqa: E402  (sets the environment first)
+from stack import make_run, own_services, stack  # noqa: E402  (sets the environment first)
 
-from fleet import FleetNetwork, populate, wait_all_up  # noqa: E402
+from fleet import FleetNetwork, populate, start, wait_all_up  # noqa: E402
 from snmp_lab import Agent  # noqa: E402
 
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
@@ -70,14 +69,8 @@ def trial(net: TestNetwork, device, receiver: HTTPReceiver) -> tuple[float, floa
 def start_processes(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
     """The workers and beat of `make run` (no web: nobody asks it anything here), logs in `work`."""
     work.mkdir(exist_ok=True)
-    processes = []
-    for name, command in make_run.processes(0, work / "beat-schedule").items():
-        if name != "web":
-            with (work / f"{name.replace(' ', '-')}.log").open("w") as out:
-                processes.append(subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]],
-                                                  cwd=ROOT, env={**os.environ, **env}, stdout=out,
-                                                  stderr=subprocess.STDOUT))
-    return processes
+    return [start(command, work / f"{name.replace(' ', '-')}.log", "INFO", env)
+            for name, command in make_run.processes(0, work / "beat-schedule").items() if name != "web"]
 
 
 def run_config(label: str, env: dict[str, str], devices, net: TestNetwork, receiver: HTTPReceiver, work: Path,

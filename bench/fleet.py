@@ -134,9 +134,10 @@ class Options:
     logs: Path | None  # keep the processes' logs here, at DEBUG (every task received and finished)
 
 
-def start(command: list[str], log: Path, level: str) -> subprocess.Popen:
+def start(command: list[str], log: Path, level: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`command` of the venv's bin/ (a make_run process), its output in `log`."""
     env = {**os.environ, "METRICS_TOKEN": METRICS_TOKEN, "LOG_LEVEL": level, "HTTPS_ONLY": "0",
-           "ALLOWED_HOSTS": "127.0.0.1"}
+           "ALLOWED_HOSTS": "127.0.0.1", **(extra_env or {})}
     with log.open("w") as out:
         return subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
