@@ -42,20 +42,10 @@ _CLUSTER_PATH = re.compile(r"/(insert|select)/\d+(:\d+)?/")  # a vminsert / vmse
 _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
-_MATCHED: dict[re.Pattern, set[str]] = {_METRIC_NAME: set(), LABEL_NAME: set()}  # names seen to match, per pattern
-_MATCHED_MAX = 10_000  # names come from code and configuration: few; past this many, patterns are matched again
-
-
+@functools.lru_cache(maxsize=4096)
 def _matches(pattern: re.Pattern, name: str) -> bool:
     """Whether `name` matches `pattern`, remembered: every sample of every poll names its metric and labels."""
-    seen = _MATCHED[pattern]
-    if name in seen:
-        return True
-    if not pattern.fullmatch(name):
-        return False
-    if len(seen) < _MATCHED_MAX:
-        seen.add(name)
-    return True
+    return pattern.fullmatch(name) is not None
 
 
 def escape_label_value(value: str) -> str:
