@@ -127,12 +127,12 @@ def export(victoria_url: str, metric: str, start: float, end: float) -> dict[str
     """Sample timestamps (seconds) per device of `metric` between start and end, from /api/v1/export."""
     urllib.request.urlopen(f"{victoria_url}/internal/force_flush", timeout=30).close()
     url = f"{victoria_url}/api/v1/export?match[]={metric}&start={start:.3f}&end={end:.3f}"
-    series = {}
+    series: dict[str, list[float]] = defaultdict(list)
     with urllib.request.urlopen(url, timeout=120) as response:
-        for line in response:
+        for line in response:  # a series may come in several lines (one per stored block)
             row = json.loads(line)
-            series[row["metric"]["device"]] = sorted(t / 1000 for t in row["timestamps"])
-    return series
+            series[row["metric"]["device"]] += (t / 1000 for t in row["timestamps"])
+    return {device: sorted(times) for device, times in series.items()}
 
 
 def lateness(series: dict[str, list[float]], interval: float, skip: set[str]) -> list[float]:

@@ -49,11 +49,14 @@ ACCESS_LOG=()  # every HTTP request: only with LOG_LEVEL=DEBUG
 [ "$LOG_LEVEL" != DEBUG ] || ACCESS_LOG=(--access-logfile -)
 "$VENV/bin/gunicorn" wardsite.wsgi -b "127.0.0.1:$PORT" --workers 2 --threads 4 "${ACCESS_LOG[@]}" &
 STARTED_PIDS+=($!)
-# Two workers (docs/architecture.md, "Queues and workers"): pinging waits on the network, so the dispatchers and
-# the icmp queue have threads of their own and never wait behind an SNMP batch; the other worker does the rest.
+# Three workers (docs/architecture.md, "Queues and workers"): pinging and SNMP polling wait on the network, so the
+# dispatchers and the icmp queue, and the snmp queue, have threads of their own (a batch waiting on a silent
+# device's timeout holds a thread, not a process); the other worker does the rest.
 "$VENV/bin/celery" -A wardsite worker -Q dispatch,icmp --pool threads --concurrency 4 -n icmp@%h &
 STARTED_PIDS+=($!)
-"$VENV/bin/celery" -A wardsite worker -X dispatch,icmp --concurrency 2 -n main@%h &
+"$VENV/bin/celery" -A wardsite worker -Q snmp --pool threads --concurrency 8 -n snmp@%h &
+STARTED_PIDS+=($!)
+"$VENV/bin/celery" -A wardsite worker -X dispatch,icmp,snmp --concurrency 2 -n main@%h &
 STARTED_PIDS+=($!)
 "$VENV/bin/celery" -A wardsite beat --schedule "$VAR/celerybeat-schedule" &
 STARTED_PIDS+=($!)

@@ -9,11 +9,14 @@ VICTORIA_FLAGS = ("-retentionPeriod=12", "-search.latencyOffset=0s")
 
 
 def processes(web_port: int, beat_schedule: Path) -> dict[str, list[str]]:
-    """Web, the two workers and beat, each a command of the venv's bin/."""
+    """Web, the three workers and beat, each a command of the venv's bin/."""
     return {
         "web": ["gunicorn", "wardsite.wsgi", "-b", f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "4"],
         "icmp worker": ["celery", "-A", "wardsite", "worker", "-Q", "dispatch,icmp", "--pool", "threads",
                         "--concurrency", "4", "-n", "icmp@%h"],
-        "worker": ["celery", "-A", "wardsite", "worker", "-X", "dispatch,icmp", "--concurrency", "2", "-n", "main@%h"],
+        "snmp worker": ["celery", "-A", "wardsite", "worker", "-Q", "snmp", "--pool", "threads", "--concurrency", "8",
+                        "-n", "snmp@%h"],
+        "worker": ["celery", "-A", "wardsite", "worker", "-X", "dispatch,icmp,snmp", "--concurrency", "2",
+                   "-n", "main@%h"],
         "beat": ["celery", "-A", "wardsite", "beat", "--schedule", str(beat_schedule)],
     }

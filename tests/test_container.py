@@ -10,7 +10,7 @@ import yaml
 from tests import make_run
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker-icmp", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker-icmp", "worker-snmp", "worker", "beat")
 
 
 def test_the_image_runs_as_an_unprivileged_user_that_owns_only_its_var_dir():
@@ -70,12 +70,13 @@ def test_compose_starts_the_workers_of_make_run_and_the_benches():
     run = (ROOT / "scripts" / "run.sh").read_text()
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     workers = {name: command for name, command in make_run.processes(8000, Path("s")).items() if "worker" in command}
-    for name, compose_name in (("icmp worker", "worker-icmp"), ("worker", "worker")):
+    for name, compose_name in (("icmp worker", "worker-icmp"), ("snmp worker", "worker-snmp"), ("worker", "worker")):
         assert f'"$VENV/bin/celery" {" ".join(workers[name][1:])} &' in run, name
         assert services[compose_name]["command"] == workers[name], name
-    # together they consume every queue: one the dispatchers' and icmp queues, the other every other queue
-    icmp, main = workers["icmp worker"], workers["worker"]
-    assert icmp[icmp.index("-Q") + 1] == main[main.index("-X") + 1] == "dispatch,icmp"
+    # together they consume every queue: the dispatchers' and icmp queues, the snmp queue, and every other queue
+    icmp, snmp, main = workers["icmp worker"], workers["snmp worker"], workers["worker"]
+    consumed = f'{icmp[icmp.index("-Q") + 1]},{snmp[snmp.index("-Q") + 1]}'
+    assert consumed == main[main.index("-X") + 1] == "dispatch,icmp,snmp"
 
 
 def test_a_remote_poller_consumes_only_its_queue_and_reaches_the_central_services():

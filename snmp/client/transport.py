@@ -1,7 +1,8 @@
-"""SNMP v1/v2c on the wire: one UDP socket per event loop and address family, shared by every target.
+"""SNMP v1/v2c on the wire: one UDP socket per thread's event loop and address family, shared by every target.
 
 The PDUs are encoded and decoded by snmp/ber.py (pysnmp's pyasn1 decoding cost ~80 µs per varbind, the codec
-~1 µs). Sockets belong to a loop; `close_endpoints()` releases them.
+~1 µs). Sockets belong to a loop, and each thread runs its own loop (the SNMP worker polls a batch per thread);
+`close_endpoints()` releases the calling thread's.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import functools
 import os
 import random
 import socket
+import threading
 from collections.abc import Callable
 
 from snmp import ber
@@ -119,27 +121,38 @@ class Datagrams:
                 exchange.future.set_result((data, header))
 
 
-ENDPOINTS: dict[int, Datagrams] = {}  # address family -> the socket of the loop in use
+class _Endpoints(threading.local):
+    def __init__(self) -> None:
+        self.by_family: dict[int, Datagrams] = {}  # address family -> the socket of this thread's loop
+
+
+_ENDPOINTS = _Endpoints()
+
+
+def endpoints() -> dict[int, Datagrams]:
+    """The calling thread's sockets, by address family."""
+    return _ENDPOINTS.by_family
 
 
 def _endpoint(family: int) -> Datagrams:
-    """This process's socket for `family` on the running loop (one of an earlier loop is closed first)."""
-    loop = asyncio.get_running_loop()
-    endpoint = ENDPOINTS.get(family)
+    """This thread's socket for `family` on the running loop (one of an earlier loop is closed first)."""
+    loop, mine = asyncio.get_running_loop(), endpoints()
+    endpoint = mine.get(family)
     if endpoint is not None and endpoint.loop is loop and endpoint.pid == os.getpid():
         return endpoint
     if endpoint is not None and endpoint.pid == os.getpid():
         endpoint.close()
-    endpoint = ENDPOINTS[family] = Datagrams(loop, family)
+    endpoint = mine[family] = Datagrams(loop, family)
     return endpoint
 
 
 def close_endpoints() -> None:
-    """Close this process's sockets (a forked child leaves its parent's alone)."""
-    for endpoint in ENDPOINTS.values():
+    """Close this thread's sockets (a forked child leaves its parent's alone)."""
+    mine = endpoints()
+    for endpoint in mine.values():
         if endpoint.pid == os.getpid():
             endpoint.close()
-    ENDPOINTS.clear()
+    mine.clear()
 
 
 async def community_request(agent: Agent, pdu_type: int, names: list[bytes], max_repetitions: int) -> ber.Body:

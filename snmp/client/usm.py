@@ -1,4 +1,5 @@
-"""SNMPv3 (USM) through one pysnmp engine for the whole process.
+"""SNMPv3 (USM) through one pysnmp engine per thread (each thread runs its own event loop: the SNMP worker polls
+a batch per thread).
 
 Its localized keys and the agents' discovered engine IDs survive between event loops; `detach_engine()`
 releases its sockets when a loop ends.
@@ -9,6 +10,7 @@ import asyncio
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Callable
 
 from pysnmp.carrier.asyncio.dgram import udp, udp6
@@ -43,9 +45,6 @@ PRIV_KEYS = {
     PrivProtocol.AES192C: config.USM_PRIV_CFB192_AES,
     PrivProtocol.AES256C: config.USM_PRIV_CFB256_AES,
 }
-_GET = cmdgen.GetCommandGenerator()
-_COMMANDS = {ber.GET: _GET, ber.GET_NEXT: cmdgen.NextCommandGeneratorSingleRun(),
-             ber.GET_BULK: cmdgen.BulkCommandGeneratorSingleRun()}
 _PROBE_USER = "wardflux-engine-id-probe"  # never configured on agents: only used to learn their engine ID
 
 
@@ -96,6 +95,8 @@ class Engine:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.snmp = SnmpEngine()
+        self.commands = {ber.GET: cmdgen.GetCommandGenerator(), ber.GET_NEXT: cmdgen.NextCommandGeneratorSingleRun(),
+                         ber.GET_BULK: cmdgen.BulkCommandGeneratorSingleRun()}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._domains: set[tuple[int, ...]] = set()  # transports open on self.loop
         self._rows: set[str] = set()  # target parameter / address rows, by name
@@ -185,22 +186,33 @@ def _row_name(prefix: str, *parts: object) -> str:
     return prefix + hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
 
 
-ENGINE: Engine | None = None
+class _Engines(threading.local):
+    def __init__(self) -> None:
+        self.engine: Engine | None = None  # this thread's: each thread runs its own event loop
+
+
+_ENGINES = _Engines()
+
+
+def current_engine() -> Engine | None:
+    """The calling thread's engine, if it has made one."""
+    return _ENGINES.engine
 
 
 def _engine() -> Engine:
-    """The process's engine, attached to the running loop (a forked child gets a fresh one)."""
-    global ENGINE
-    if ENGINE is None or ENGINE.pid != os.getpid():
-        ENGINE = Engine()
-    ENGINE.attach(asyncio.get_running_loop())
-    return ENGINE
+    """The thread's engine, attached to the running loop (a forked child gets a fresh one)."""
+    engine = _ENGINES.engine
+    if engine is None or engine.pid != os.getpid():
+        engine = _ENGINES.engine = Engine()
+    engine.attach(asyncio.get_running_loop())
+    return engine
 
 
 def detach_engine() -> None:
-    """Release this process's engine's sockets (its keys stay cached)."""
-    if ENGINE is not None and ENGINE.pid == os.getpid():
-        ENGINE.detach()
+    """Release this thread's engine's sockets (its keys stay cached)."""
+    engine = _ENGINES.engine
+    if engine is not None and engine.pid == os.getpid():
+        engine.detach()
 
 
 # --- requests -------------------------------------------------------------------------------------------------
@@ -214,8 +226,8 @@ async def v3_request(agent: Agent, pdu_type: int, names: list[bytes], max_repeti
     target, address = agent.target, agent.address
     varbinds = [_varbind(ber.decode_oid(name)) for name in names]
     args = (0, max_repetitions, varbinds) if pdu_type == ber.GET_BULK else (varbinds,)
-    send = _COMMANDS[pdu_type].send_varbinds
     engine = _engine()
+    send = engine.commands[pdu_type].send_varbinds
     engine_id = engine.known_engine_id(address) or await _discover_engine_id(engine, agent)
     try:
         return await _send(engine, agent, engine_id, send, *args)
@@ -281,7 +293,7 @@ async def _probe(engine: Engine, agent: Agent, retries: int) -> bool:
     probe = Target(host=address[0], port=address[1], version="v3", security_name=_PROBE_USER,
                    timeout=agent.target.timeout, retries=retries)
     try:
-        await _send(engine, Agent(probe, address, agent.family), None, _GET.send_varbinds,
+        await _send(engine, Agent(probe, address, agent.family), None, engine.commands[ber.GET].send_varbinds,
                     [_varbind((1, 3, 6, 1, 2, 1, 1, 3, 0))])
     except SNMPTimeout:
         return False

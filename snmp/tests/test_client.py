@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import functools
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pyasn1.codec.ber import decoder as ber_decoder
@@ -317,10 +318,30 @@ def test_it_keeps_secrets_out_of_a_targets_repr():
 def test_it_serves_consecutive_sync_calls_on_one_engine(snmpd):
     target = user_target(snmpd, snmpd.user("SHA", "AES"))
     first = client.get_sync(target, [SYS_NAME])
-    engine = usm.ENGINE.snmp
+    engine = usm.current_engine().snmp
     second = client.get_sync(target, [SYS_NAME])
     assert first == second
-    assert usm.ENGINE.snmp is engine and usm.ENGINE.snmp.transport_dispatcher is None  # closed after each
+    assert usm.current_engine().snmp is engine and engine.transport_dispatcher is None  # closed after each
+
+
+def test_threads_poll_at_once_each_on_its_own_loop(snmpd):
+    """The SNMP worker runs a batch per thread: v1/v2c and v3 requests of several threads in flight together all
+    get their own answers, and each thread has an engine of its own."""
+    targets = [community_target(snmpd, snmpd.community), user_target(snmpd, snmpd.user("SHA", "AES")),
+               user_target(snmpd, snmpd.user("SHA"))]
+
+    def poll_rounds(offset: int) -> tuple[list[str], int]:
+        names = []
+        for i in range(6):
+            async def together() -> list[dict[str, Value]]:
+                return await asyncio.gather(*(client.get(t, [SYS_NAME, SYS_UPTIME]) for t in targets))
+            names += [values[SYS_NAME].text for values in client.run(together())]
+        return names, id(usm.current_engine())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(poll_rounds, range(4)))
+    assert all(names == [snmpd.sys_name] * 18 for names, _ in outcomes)
+    assert len({engine for _, engine in outcomes}) == 4
 
 
 def test_it_recovers_when_a_loop_ended_without_close(snmpd):

@@ -13,7 +13,7 @@ from pysnmp.proto.api import v1, v2c
 
 from snmp import client
 from snmp.client import SNMPProtocolError, SNMPTimeout, SNMPType, Target, Value
-from snmp.client.transport import ENDPOINTS
+from snmp.client.transport import endpoints
 from snmp.tests.test_ber import pysnmp_response
 from tests.snmp_agents import parse_net_snmp
 
@@ -154,11 +154,11 @@ def test_it_polls_over_ipv6():
 def test_it_shares_one_socket_and_releases_it_on_close():
     async def two_gets(target: Target):
         await asyncio.gather(client.get(target, [SYS_UPTIME]), client.get(target, [SYS_UPTIME]))
-        return ENDPOINTS[socket.AF_INET].sock
+        return endpoints()[socket.AF_INET].sock
 
     sock, requests = run_against(lambda request: [(answer(request, b"up"), None)], two_gets)
     assert len(requests) == 2 and len({request_id(request) for request in requests}) == 2
-    assert sock.fileno() == -1 and ENDPOINTS == {}  # client.run closed it
+    assert sock.fileno() == -1 and endpoints() == {}  # client.run closed it
 
 
 @pytest.mark.parametrize("community", ["cisco-c3560", "juniper-mx960-12-3r6-6"])
