@@ -7,6 +7,7 @@ limits it; column walks for discovery) and returns a `Reading`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -103,10 +104,14 @@ class Reading:
     error: SNMPError | None = None
 
 
-def counter_oids(plan: InterfacePlan) -> list[tuple[str, str]]:
-    """(stem, OID) of each counter polled for one interface."""
-    return [(stem, f"{resolve((hc if plan.hc and hc else legacy))}.{plan.if_index}")
-            for stem, hc, legacy in COUNTER_COLUMNS]
+@functools.lru_cache(maxsize=8192)  # ifIndex numbers repeat across devices: every poll asks for the same few
+def interface_oids(plan: InterfacePlan) -> tuple[tuple[str, str, tuple[int, str]], ...]:
+    """(OID, kind, (ifIndex, stem or status)) of each counter and status polled for one interface."""
+    counters = [(f"{resolve(hc if plan.hc and hc else legacy)}.{plan.if_index}", "counter", (plan.if_index, stem))
+                for stem, hc, legacy in COUNTER_COLUMNS]
+    statuses = [(f"{resolve(column)}.{plan.if_index}", "status", (plan.if_index, status))
+                for status, column in STATUS_COLUMNS]
+    return tuple(counters + statuses)
 
 
 def _get_set(plan: PollPlan) -> dict[str, list[tuple[str, object]]]:
@@ -119,10 +124,8 @@ def _get_set(plan: PollPlan) -> dict[str, list[tuple[str, object]]]:
     for item in plan.items:
         wanted[item.oid].append(("item", item.id))
     for interface in plan.interfaces or ():
-        for stem, oid in counter_oids(interface):
-            wanted[oid].append(("counter", (interface.if_index, stem)))
-        for status, column in STATUS_COLUMNS:
-            wanted[f"{resolve(column)}.{interface.if_index}"].append(("status", (interface.if_index, status)))
+        for oid, kind, key in interface_oids(interface):
+            wanted[oid].append((kind, key))
     return wanted
 
 

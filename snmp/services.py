@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from devices import services as device_services
 from devices.models import Device
-from snmp import client, metrics, poller
+from snmp import client, counter_state, metrics, poller
 from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
 from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
 from snmp.oids import parse_oid
-from wardsite import kv, target_policy
+from wardsite import target_policy
 from wardsite.bulk import update_rows
 from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
@@ -32,8 +32,6 @@ from wardsite.victoria import get_client
 logger = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=5)  # a claimed device is handed out again after this if its batch never finished
-COUNTERS_KEY = "wardflux:snmp:counters:{device_id}"  # Redis hash: metrics.*_key -> previous counter sample
-COUNTERS_TTL_SECONDS = 7 * 86400
 
 
 class SNMPConfigError(ValueError):
@@ -240,14 +238,14 @@ def _record_unpollable(jobs: list[_Job], results: dict[int, PollResult], now: da
 def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResult]:
     """Record a polled batch: counter states, database rows and device states first, then the series, so
     neither a down VictoriaMetrics nor a slow one keeps the latest values or a state change from being saved."""
-    previous = _load_counters([job.device.pk for job in jobs])
+    previous = counter_state.load([job.device.pk for job in jobs])
     outcomes: dict[int, metrics.Outcome] = {}
     with transaction.atomic():
         for job in jobs:
             if job.reading.interfaces is not None:
                 job.interfaces = _sync_interfaces(job.device, job.reading.interfaces)
             outcomes[job.device.pk] = _build(job, previous.get(job.device.pk, {}), force)
-    _save_counters({pk: outcome.counters for pk, outcome in outcomes.items()})
+    counter_state.save({pk: {**previous[pk], **outcome.counters} for pk, outcome in outcomes.items()})
     results, items, interfaces = {}, [], {}
     with transaction.atomic():  # one statement per table for the whole batch
         for job in jobs:
@@ -401,33 +399,3 @@ def _result(job: _Job, outcome: metrics.Outcome) -> PollResult:
             series = result.interfaces.setdefault(sample.labels["ifName"], {"ifIndex": int(sample.labels["ifIndex"])})
             series[sample.name.removeprefix("snmp_if_")] = sample.value
     return result
-
-
-# --- counter samples between polls (Redis) ------------------------------------------------------------------------
-
-def _load_counters(device_ids: list[int]) -> dict[int, dict[str, CounterSample]]:
-    pipe = kv.connection().pipeline(transaction=False)
-    for pk in device_ids:
-        pipe.hgetall(COUNTERS_KEY.format(device_id=pk))
-    return {pk: {key.decode(): _decode(raw) for key, raw in stored.items()}
-            for pk, stored in zip(device_ids, pipe.execute())}
-
-
-def _save_counters(states: dict[int, dict[str, CounterSample]]) -> None:
-    pipe = kv.connection().pipeline(transaction=False)
-    for pk, samples in states.items():
-        if samples:
-            key = COUNTERS_KEY.format(device_id=pk)
-            pipe.hset(key, mapping={name: _encode(sample) for name, sample in samples.items()})
-            pipe.expire(key, COUNTERS_TTL_SECONDS)
-    pipe.execute()
-
-
-def _encode(sample: CounterSample) -> str:
-    uptime = "" if sample.uptime_ticks is None else sample.uptime_ticks
-    return f"{sample.value}:{sample.bits}:{uptime}:{sample.at!r}"
-
-
-def _decode(raw: bytes) -> CounterSample:
-    value, bits, uptime, at = raw.decode().split(":")
-    return CounterSample(int(value), int(bits), int(uptime) if uptime else None, float(at))

@@ -64,9 +64,9 @@ def api_client_for(user: User) -> APIClient:
 @pytest.fixture
 def snmp_counter_state() -> None:
     """No counter samples left in Redis from earlier tests (device ids repeat between test databases)."""
-    from snmp.services import COUNTERS_KEY
+    from snmp.counter_state import KEY
     from wardsite import kv
 
     connection = kv.connection()
-    for key in connection.scan_iter(COUNTERS_KEY.format(device_id="*")):
+    for key in connection.scan_iter(KEY.format(device_id="*")):
         connection.delete(key)

@@ -48,6 +48,13 @@ def _matches(pattern: re.Pattern, name: str) -> bool:
     return pattern.fullmatch(name) is not None
 
 
+@functools.lru_cache(maxsize=1024)
+def _bad_label_name(names: tuple) -> object:
+    """The first of `names` that is not a label name, or None; remembered per set of names (a collector's
+    samples share a few)."""
+    return next((name for name in names if not (isinstance(name, str) and LABEL_NAME.fullmatch(name))), None)
+
+
 def escape_label_value(value: str) -> str:
     """A label value as it goes between double quotes, in the exposition format and in MetricsQL."""
     return value.translate(_LABEL_VALUE_ESCAPES)
@@ -65,9 +72,9 @@ class Sample:
     def __post_init__(self) -> None:
         if not _matches(_METRIC_NAME, self.name):
             raise ValueError(f"invalid metric name {self.name!r}")
+        if (bad := _bad_label_name(tuple(self.labels))) is not None:
+            raise ValueError(f"invalid label name {quote(bad)} on metric {self.name}")
         for label, value in self.labels.items():
-            if not _matches(LABEL_NAME, label):
-                raise ValueError(f"invalid label name {quote(label)} on metric {self.name}")
             if not isinstance(value, str):  # the writer escapes text only; anything else would fail the whole write
                 raise ValueError(f"label {label} on metric {self.name}: a value must be text, not {quote(value)}")
 

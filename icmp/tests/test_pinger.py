@@ -47,6 +47,23 @@ def test_ipv6_loopback_alive():
     assert result.is_alive and result.received == 2
 
 
+def test_raw_sockets_get_answers_to_the_echo_requests_we_build():
+    """A raw IPv4 socket sends our checksum as is: the kernel drops an echo request whose checksum is wrong
+    (datagram sockets: test_unprivileged_sockets_inside_namespace)."""
+    results = ping_many(["127.0.0.1", "127.0.0.9", "::1"], count=2, privileged=True, **FAST)
+    assert {address: result.received for address, result in results.items()} == {
+        "127.0.0.1": 2, "127.0.0.9": 2, "::1": 2}
+
+
+@pytest.mark.parametrize(("ident", "seq"), [(0, 0), (1, 2), (0xFFFF, 0xFFFF), (0x1234, 0xFEDC)])
+def test_an_echo_request_sums_to_all_ones_with_its_checksum(ident, seq):
+    packet = pinger._echo_request(8, ident, seq)
+    total = sum(int.from_bytes(packet[i:i + 2], "big") for i in range(0, len(packet), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    assert total == 0xFFFF and packet[:2] == b"\x08\x00" and packet[4:8] == bytes([ident >> 8, ident & 255, seq >> 8, seq & 255])
+
+
 def test_unresolvable_name_is_dead_with_error():
     result = ping_many(["no-such-host.invalid", "127.0.0.1"], count=1, **FAST)["no-such-host.invalid"]
     assert not result.is_alive

@@ -6,6 +6,7 @@ and what equality and subtree tests work on directly.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
@@ -28,7 +29,12 @@ def _parse_oids(oids: Sequence[str]) -> dict[str, bytes]:
     """Each OID string with its name; ValueError (from snmp.oids.parse_oid) for a malformed one."""
     if isinstance(oids, str):
         raise TypeError("pass a sequence of OIDs, not a single OID string")
-    return {oid: ber.encode_oid(parse_oid(oid)) for oid in oids}
+    return {oid: _name(oid) for oid in oids}
+
+
+@functools.lru_cache(maxsize=16384)  # polls ask for the same OIDs again and again (ifIndex numbers repeat)
+def _name(oid: str) -> bytes:
+    return ber.encode_oid(parse_oid(oid))
 
 
 def _oid_str(arcs: tuple[int, ...]) -> str:

@@ -38,11 +38,18 @@ def _exported(url: str, metric: str) -> dict[str, dict]:
     return {s["metric"].get("phase") or s["metric"].get("chunk"): s for s in series}
 
 
-def _client_while_vm_is_down(redis_url: str, spool_key: str) -> VictoriaClient:
+class _DownWorker(VictoriaClient):
     """A worker whose VictoriaMetrics does not answer, sharing the spool with the test's other clients; the
-    breaker it opens closes after 1 ms, so the others replay at once."""
-    return VictoriaClient(f"http://127.0.0.1:{free_port()}", breaker_seconds=0.001, redis_url=redis_url,
-                          spool_key=spool_key)
+    breaker it opens closes after 1 ms, and a write returns once it has, so the others replay at once."""
+
+    def write(self, samples) -> None:
+        super().write(samples)
+        wait_for(lambda: not self.spool.is_open(), 5, "the 1 ms breaker to close", interval=0.001)
+
+
+def _client_while_vm_is_down(redis_url: str, spool_key: str) -> VictoriaClient:
+    return _DownWorker(f"http://127.0.0.1:{free_port()}", breaker_seconds=0.001, redis_url=redis_url,
+                       spool_key=spool_key)
 
 
 def test_it_formats_exposition_lines_with_escaped_values_and_ms_timestamps():
@@ -75,7 +82,7 @@ def test_a_name_valid_for_a_metric_is_not_taken_for_a_valid_label_name():
 @pytest.mark.parametrize(
     ("name", "labels"),
     [("1st", {}), ("has-dash", {}), ("", {}), ("ok", {"bad-label": "x"}), ("ok", {"has:colon": "x"}),
-     ("ok", {"0digit": "x"})],
+     ("ok", {"0digit": "x"}), ("ok", {"device": "a", "": "x"}), ("ok", {"device": "a", 7: "x"})],
 )
 def test_it_rejects_invalid_names_when_the_sample_is_built(name, labels):
     # Raised while building the sample, so a bad name never gets as far as a write.
