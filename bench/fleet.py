@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import ROOT, make_run, own_services, stack  # noqa: E402  (sets the environment first)
 
-from fleet_figures import Sampler, Usage, export, lateness, percentile, scrape, task_durations  # noqa: E402
+from fleet_figures import Sampler, Usage, after_slot, export, lateness, percentile, scrape, task_durations  # noqa: E402
 from snmp_lab import COMMUNITY, Agent, veth_commands  # noqa: E402
 from tests.services import die_with_parent, free_port  # noqa: E402
 
@@ -203,6 +203,8 @@ class Result:
     duration: float
     icmp_late: list[float]
     snmp_late: list[float]
+    icmp_after_slot: list[float]
+    snmp_after_slot: list[float]
     tasks: dict[str, tuple[float, float, str, float]]  # task -> (runs, mean seconds, p99 bucket, CPU seconds)
     samples_per_second: float
     false_downs: int
@@ -353,10 +355,12 @@ def measure(count: int, options: Options, network: FleetNetwork, services, work:
         agent.stop()
     detections, false_downs = downs_seen(silent_names, silent_at)
     inserted = _rows_inserted(vm_after) - _rows_inserted(vm_before)
+    pings, polls = export(victoria.url, "ping_up", t0, t1), export(victoria.url, "snmp_up", t0, t1)
     return Result(
         devices=count, duration=t1 - t0,
-        icmp_late=lateness(export(victoria.url, "ping_up", t0, t1), ICMP_INTERVAL, silent_names),
-        snmp_late=lateness(export(victoria.url, "snmp_up", t0, t1), SNMP_INTERVAL, silent_names),
+        icmp_late=lateness(pings, ICMP_INTERVAL, silent_names), snmp_late=lateness(polls, SNMP_INTERVAL, silent_names),
+        icmp_after_slot=after_slot(pings, ICMP_INTERVAL, silent_names),
+        snmp_after_slot=after_slot(polls, SNMP_INTERVAL, silent_names),
         tasks={task: task_durations(web_before, web_after, task) for task in TASKS},
         samples_per_second=inserted / (t1 - t0), false_downs=false_downs, detections=detections,
         silent=len(silent_names), usage=sampler.usage, peak_depth=dict(sampler.peak_depth),
@@ -366,16 +370,18 @@ def measure(count: int, options: Options, network: FleetNetwork, services, work:
 
 # --- report ---------------------------------------------------------------------------------------------------
 
-def _late(values: list[float]) -> str:
+def _late(values: list[float], what: str = "gaps") -> str:
     return (f"p50 {percentile(values, 0.5):6.2f} s  p99 {percentile(values, 0.99):6.2f} s  "
-            f"max {max(values, default=float('nan')):6.2f} s  ({len(values)} gaps)")
+            f"max {max(values, default=float('nan')):6.2f} s  ({len(values)} {what})")
 
 
 def report(result: Result) -> None:
     n, d = result.devices, result.duration
     print(f"\n== {n} devices ({result.silent} silent halfway), steady state {d:.0f} s ==")
-    print(f"ICMP lateness (gap between a device's ping_up samples - {ICMP_INTERVAL} s): {_late(result.icmp_late)}")
-    print(f"SNMP lateness (gap between a device's snmp_up samples - {SNMP_INTERVAL} s): {_late(result.snmp_late)}")
+    print(f"ICMP lateness (ping_up sample - the device's slot):           {_late(result.icmp_after_slot, 'samples')}")
+    print(f"ICMP regularity (gap between ping_up samples - {ICMP_INTERVAL} s):     {_late(result.icmp_late)}")
+    print(f"SNMP lateness (snmp_up sample - the device's slot):           {_late(result.snmp_after_slot, 'samples')}")
+    print(f"SNMP regularity (gap between snmp_up samples - {SNMP_INTERVAL} s):     {_late(result.snmp_late)}")
     print("tasks (from /metrics):  runs   mean s  p99 bucket   CPU % of a core  CPU ms per device per interval")
     for task, (runs, mean, p99, cpu) in result.tasks.items():
         interval = ICMP_INTERVAL if task.startswith("icmp") else SNMP_INTERVAL
@@ -415,7 +421,8 @@ def growth(first: Result, last: Result) -> None:
           f"WARD FLUX CPU per device {per_device} (target <= 1.2x), "
           f"worker CPU per device {ratio(first.worker_ms_per_device_cycle(), last.worker_ms_per_device_cycle())}, "
           f"WARD FLUX PSS {ratio(first.ours_pss_mb(), last.ours_pss_mb())}, "
-          f"ICMP lateness p99 {ratio(percentile(first.icmp_late, 0.99), percentile(last.icmp_late, 0.99))}, "
+          f"ICMP lateness p99 {ratio(*(percentile(r.icmp_after_slot, 0.99) for r in (first, last)))}, "
+          f"SNMP lateness p99 {ratio(*(percentile(r.snmp_after_slot, 0.99) for r in (first, last)))}, "
           f"samples/s {ratio(first.samples_per_second, last.samples_per_second)}")
 
 

@@ -123,22 +123,32 @@ def scrape(url: str, token: str | None = None) -> dict[str, float]:
             if line and not line.startswith("#")}
 
 
-def export(victoria_url: str, metric: str, start: float, end: float) -> dict[str, list[float]]:
-    """Sample timestamps (seconds) per device of `metric` between start and end, from /api/v1/export."""
+def export(victoria_url: str, metric: str, start: float, end: float) -> dict[tuple[str, int], list[float]]:
+    """Sample timestamps (seconds) per device (name, id) of `metric` between start and end, from /api/v1/export."""
     urllib.request.urlopen(f"{victoria_url}/internal/force_flush", timeout=30).close()
     url = f"{victoria_url}/api/v1/export?match[]={metric}&start={start:.3f}&end={end:.3f}"
-    series: dict[str, list[float]] = defaultdict(list)
+    series: dict[tuple[str, int], list[float]] = defaultdict(list)
     with urllib.request.urlopen(url, timeout=120) as response:
         for line in response:  # a series may come in several lines (one per stored block)
             row = json.loads(line)
-            series[row["metric"]["device"]] += (t / 1000 for t in row["timestamps"])
+            device = (row["metric"]["device"], int(row["metric"]["device_id"]))
+            series[device] += (t / 1000 for t in row["timestamps"])
     return {device: sorted(times) for device, times in series.items()}
 
 
-def lateness(series: dict[str, list[float]], interval: float, skip: set[str]) -> list[float]:
+def lateness(series: dict[tuple[str, int], list[float]], interval: float, skip: set[str]) -> list[float]:
     """Each gap between consecutive samples of a device minus the interval (negative: early)."""
-    return [b - a - interval for device, times in series.items() if device not in skip
+    return [b - a - interval for (name, _), times in series.items() if name not in skip
             for a, b in zip(times, times[1:])]
+
+
+def after_slot(series: dict[tuple[str, int], list[float]], interval: float, skip: set[str]) -> list[float]:
+    """How long after its device's slot (wardsite.dispatch.next_due) each sample was taken: actual - scheduled,
+    the collection itself included (a sample is stamped when the answer came)."""
+    from wardsite.dispatch import phase
+
+    return [(t - phase(device_id)) % interval for (name, device_id), times in series.items() if name not in skip
+            for t in times]
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -184,6 +184,11 @@ def run_batch(device_ids: Iterable[int], *, force: bool = False, now: datetime |
     return [results[job.device.pk] for job in jobs]
 
 
+# what a poll reads and writes of an interface row (8 rows a device: the rest is discovery's, _sync_interfaces)
+_POLLED_INTERFACE_FIELDS = ("device_id", "if_index", "name", "descr", "speed_bps", "admin_status", "oper_status",
+                            "hc_counters", "enabled")
+
+
 def _load_jobs(device_ids: list[int]) -> list[_Job]:
     devices = list(Device.objects.filter(pk__in=device_ids, snmp_enabled=True).select_related("snmp_credential"))
     statuses = SNMPStatus.objects.in_bulk([d.pk for d in devices])
@@ -191,7 +196,7 @@ def _load_jobs(device_ids: list[int]) -> list[_Job]:
     for item in MonitoringItem.objects.filter(device__in=devices, enabled=True):
         items[item.device_id].append(item)
     interfaces: dict[int, dict[int, Interface]] = defaultdict(dict)
-    for interface in Interface.objects.filter(device__in=devices):
+    for interface in Interface.objects.filter(device__in=devices).only(*_POLLED_INTERFACE_FIELDS):
         interfaces[interface.device_id][interface.if_index] = interface
     return [_Job(d, statuses[d.pk], items[d.pk], interfaces[d.pk]) for d in devices]
 

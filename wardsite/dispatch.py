@@ -91,7 +91,11 @@ def next_due(interval: timedelta, now: datetime, key: int) -> datetime:
     outage; a run that starts a little late keeps the slot; a device's parts with intervals that divide each other
     (an SNMP item every 60 s, the interface counters every 60 s, an item every 10 s) come due together.
     """
-    seconds = interval.total_seconds()
-    phase = (key * _GOLDEN % 2**32) / 2**32 * _PHASE_SPAN
+    seconds, offset = interval.total_seconds(), phase(key)
     earliest = now.timestamp() + seconds / 2
-    return datetime.fromtimestamp(phase + math.ceil((earliest - phase) / seconds) * seconds, tz=dt_timezone.utc)
+    return datetime.fromtimestamp(offset + math.ceil((earliest - offset) / seconds) * seconds, tz=dt_timezone.utc)
+
+
+def phase(key: int) -> float:
+    """Seconds since the epoch of the device `key`'s first slot: its slots are `phase + k * interval`."""
+    return (key * _GOLDEN % 2**32) / 2**32 * _PHASE_SPAN

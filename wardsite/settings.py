@@ -281,7 +281,7 @@ SNMP_BACKOFF_MAX_SECONDS = env_int("SNMP_BACKOFF_MAX_SECONDS", 900, minimum=1)
 SNMP_DOWN_AFTER = env_int("SNMP_DOWN_AFTER", 3, minimum=1)
 SNMP_BATCH_SIZE = env_int("SNMP_BATCH_SIZE", 200, minimum=1)
 SNMP_CONCURRENCY = env_int("SNMP_CONCURRENCY", 200, minimum=1)
-SNMP_DISPATCH_SECONDS = env_int("SNMP_DISPATCH_SECONDS", 5, minimum=1)
+SNMP_DISPATCH_SECONDS = env_int("SNMP_DISPATCH_SECONDS", 1, minimum=1)
 # --- Alerting ------------------------------------------------------------------------------------
 ALERT_EVALUATION_SECONDS = env_int("ALERT_EVALUATION_SECONDS", 10, minimum=1, maximum=60)
 # A device back up for less than this still suppresses its (and its dependants') alerts while collectors catch up.
