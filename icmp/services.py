@@ -114,7 +114,8 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     )
     if not devices:
         return []
-    ensure_status_rows(PingStatus, Device.objects.filter(pk__in=[d.pk for d in devices]), timezone.now())
+    started = timezone.now()  # the series' timestamp: when the probes went out (Prometheus stamps a scrape's start)
+    ensure_status_rows(PingStatus, Device.objects.filter(pk__in=[d.pk for d in devices]), started)
     results = ping_devices(devices, settings.ICMP_BATCH_DEADLINE_SECONDS)
     now = timezone.now()
     if late := [device for device in devices if device.pk not in results]:
@@ -133,7 +134,7 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
         )
         device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
     states = [(device, outcome.state) for device, outcome in zip(devices, outcomes)]
-    get_client().write([*_samples(devices, results, now), *device_services.state_samples(states, now)])
+    get_client().write([*_samples(devices, results, started), *device_services.state_samples(states, now)])
     return outcomes
 
 
@@ -159,8 +160,8 @@ def _retry_soon(status: PingStatus, result: PingResult, state: str, now: datetim
     return CycleOutcome(status.pk, result, state)
 
 
-def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettings, PingResult]], now: datetime):
-    ts = int(now.timestamp() * 1000)
+def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettings, PingResult]], at: datetime):
+    ts = int(at.timestamp() * 1000)
     for device in devices:
         result = results[device.pk][1]
         labels = {"device_id": str(device.pk), "device": device.name, "ip": device.address}

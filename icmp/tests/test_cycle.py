@@ -32,7 +32,9 @@ def test_it_marks_answering_devices_up_and_writes_their_series(victoria_url):
     up = wait_for(lambda: client.query('ping_up{device="lo2"}'), 10, "ping_up to be queryable")
     assert up[0]["value"][1] == "1" and up[0]["metric"]["device_id"] == str(devices[0].pk)
     assert float(client.query('ping_rtt_ms{device="lo2"}')[0]["value"][1]) == pytest.approx(status.rtt_avg_ms)
-    assert client.query('device_up{device="lo2"}')[0]["value"][1] == "1"  # the state, for the "device down" rule
+    # the state, for the "device down" rule: stamped when it was decided, after the probes' time
+    state = wait_for(lambda: client.query('device_up{device="lo2"}'), 10, "device_up to be queryable")
+    assert state[0]["value"][1] == "1"
 
 
 def test_it_declares_a_silent_device_down_only_after_n_cycles_retried_soon(victoria_url, netns, settings):
