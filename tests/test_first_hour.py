@@ -355,3 +355,24 @@ def test_commands_talk_to_the_running_instance(instance):
     done = instance.shell(".venv/bin/python manage.py shell --no-imports -c \"from django.conf import settings as s; "
                           "print(s.VICTORIA_URL, s.REDIS_URL, bool(s.SECRET_KEY))\"")
     assert done.stdout.split() == ["http://127.0.0.1:8428", "redis://127.0.0.1:6379/0", "True"], done.stderr
+
+
+def test_the_snmp_worker_of_make_run_polls_a_device_on_its_schedule(instance):
+    """make run's snmp worker takes the dispatched batches: only a scheduled poll (not `snmp_poll`, which polls at
+    once in its own process) writes `snmp_poll_delay_seconds`."""
+    done = instance.shell(
+        ".venv/bin/python manage.py shell --no-imports -c \"from devices.models import Device; "
+        "from snmp.models import SNMPCredential; "
+        "c, _ = SNMPCredential.objects.get_or_create(name='lab', defaults={'community': 'public'}); "
+        "d, _ = Device.objects.get_or_create(address='127.0.0.1', defaults={'name': 'localhost'}); "
+        "d.snmp_credential, d.snmp_enabled = c, True; d.save(); print(d.name)\"")
+    name = done.stdout.strip()
+    assert done.returncode == 0 and name, done.stderr
+
+    def scheduled_polls() -> list:
+        query = f'snmp_poll_delay_seconds{{device="{name}"}}'
+        return requests.get("http://127.0.0.1:8428/api/v1/query", params={"query": query},
+                            timeout=5).json()["data"]["result"]
+
+    polled = instance.http(lambda: wait_for(scheduled_polls, 60, f"a scheduled SNMP poll of {name}", interval=1))
+    assert float(polled[0]["value"][1]) >= 0
