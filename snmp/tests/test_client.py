@@ -330,16 +330,15 @@ def test_threads_poll_at_once_each_on_its_own_loop(snmpd):
     targets = [community_target(snmpd, snmpd.community), user_target(snmpd, snmpd.user("SHA", "AES")),
                user_target(snmpd, snmpd.user("SHA"))]
 
-    def poll_rounds(offset: int) -> tuple[list[str], int]:
-        names = []
-        for i in range(6):
-            async def together() -> list[dict[str, Value]]:
-                return await asyncio.gather(*(client.get(t, [SYS_NAME, SYS_UPTIME]) for t in targets))
-            names += [values[SYS_NAME].text for values in client.run(together())]
+    async def together() -> list[dict[str, Value]]:
+        return await asyncio.gather(*(client.get(t, [SYS_NAME, SYS_UPTIME]) for t in targets))
+
+    def poll_rounds() -> tuple[list[str], int]:
+        names = [values[SYS_NAME].text for _ in range(6) for values in client.run(together())]
         return names, id(usm.current_engine())
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(poll_rounds, range(4)))
+        outcomes = [future.result() for future in [pool.submit(poll_rounds) for _ in range(4)]]
     assert all(names == [snmpd.sys_name] * 18 for names, _ in outcomes)
     assert len({engine for _, engine in outcomes}) == 4
 
