@@ -35,6 +35,12 @@ def test_it_marks_answering_devices_up_and_writes_their_series(victoria_url):
     # the state, for the "device down" rule: stamped when it was decided, after the probes' time
     state = wait_for(lambda: client.query('device_up{device="lo2"}'), 10, "device_up to be queryable")
     assert state[0]["value"][1] == "1"
+    # the ping series carry the time the probes went out (3 packets 200 ms apart came back after it), the state
+    # the time the cycle ended
+    probes_at = float(client.query('timestamp(ping_up{device="lo2"})')[0]["value"][1])
+    decided_at = float(client.query('timestamp(device_up{device="lo2"})')[0]["value"][1])
+    assert decided_at == pytest.approx(status.checked_at.timestamp(), abs=0.001)
+    assert decided_at - probes_at >= 0.4
 
 
 def test_it_declares_a_silent_device_down_only_after_n_cycles_retried_soon(victoria_url, netns, settings):
