@@ -11,12 +11,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Expression, Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
+
+from wardsite.paging import KeysFirstChangeList
 
 # loads what a page of the list shows beyond SQL (e.g. from VictoriaMetrics) onto its objects
 PageLoader = Callable[[admin.ModelAdmin, HttpRequest, list[Model]], None]
@@ -120,6 +124,16 @@ class ExtendedModelAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         return queryset.annotate(**self.extensions.annotations) if self.extensions.annotations else queryset
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[KeysFirstChangeList]:
+        return KeysFirstChangeList
+
+    def action_checkbox(self, obj: Model) -> str:
+        """Django's row checkbox, formatted directly: rendering it as a form widget through the template engine
+        took a third of a 100-row page."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           ACTION_CHECKBOX_NAME, obj.pk, label)
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
 from devices.models import Device, DeviceGroup, Tag
 from templates_app.models import MonitoringTemplate
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, SecretErrorField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, PageSerializer, SecretErrorField
 
 
 class NotificationChannelSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -70,6 +70,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
+        list_serializer_class = PageSerializer
         fields = ["id", "source", "rule", "title", "detail", "external_url", "device", "subject", "labels", "status",
                   "severity", "value", "first_value",
                   "pending_since", "triggered_at", "suppression", "suppression_detail", "suppressed_by",

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 from devices.validators import normalize_address
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, ObjectURLField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, ObjectURLField, PageSerializer
 
 
 class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -20,6 +20,7 @@ class DeviceSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Device
+        list_serializer_class = PageSerializer
         fields = [
             "id", "url", "name", "address", "device_type", "vendor", "model", "os_version", "serial_number",
             "location", "latitude", "longitude", "description", "group",

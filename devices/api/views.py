@@ -6,7 +6,8 @@ from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 
 
 class DeviceViewSet(ModelViewSet):
-    queryset = Device.objects.select_related("group", "parent", "snmp_credential").prefetch_related("tags")
+    # the parent by a query of its own: joining the devices table to itself made PostgreSQL hash all of it (6 ms)
+    queryset = Device.objects.select_related("group", "snmp_credential").prefetch_related("tags", "parent")
     serializer_class = serializers.DeviceSerializer
     filterset_class = DeviceFilterSet
     search_fields = ["name", "address", "vendor", "model", "description"]

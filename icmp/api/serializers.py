@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from devices.models import Device
+from wardsite.api import PageSerializer
 
 
 class ICMPStatusSerializer(serializers.ModelSerializer):
@@ -20,6 +21,7 @@ class ICMPStatusSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Device
+        list_serializer_class = PageSerializer
         fields = [
             "device_id", "device", "address", "state", "state_since", "last_seen", "flapping", "checked_at",
             "rtt_avg_ms", "rtt_min_ms", "rtt_max_ms", "jitter_ms", "packet_loss", "consecutive_failures", "error",

@@ -5,7 +5,7 @@ from devices.models import Device
 from devices.validators import normalize_address
 from snmp import services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential
-from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, SecretErrorField
+from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, PageSerializer, SecretErrorField
 
 
 class SNMPCredentialSerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -58,6 +58,7 @@ class InterfaceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interface
+        list_serializer_class = PageSerializer
         fields = [
             "id", "device", "if_index", "name", "descr", "alias", "if_type", "speed_bps", "admin_status",
             "oper_status", "last_change_ticks", "enabled", "updated",
