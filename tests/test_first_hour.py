@@ -115,6 +115,14 @@ def _check_bad_name_is_a_400(out: str) -> None:
     assert _json(out)[0] == {"group": ["No device group has the name or id 'no-such-group'."]}, out
 
 
+def _check_availability(out: str) -> None:
+    report = _json(out)[0]
+    assert report["by"] == "group" and report["results"], out
+    assert sum(row["devices"] for row in report["results"]) >= 2, out
+    assert all(row["availability_percent"] in (100.0, None) for row in report["results"]), out  # loopback answers
+    assert "name,devices,availability_percent,downtime_minutes,incidents,mttr_minutes,monitored_minutes\n" in out, out
+
+
 def _check_rotate(out: str) -> None:
     assert "All secrets are encrypted with the newest key." in out, out
 
@@ -129,6 +137,7 @@ CHECKS: dict[tuple[str, str], Callable[[str], None]] = {
     ("docs/configuration.md", "manage.py rotate_secrets"): _check_rotate,
     ("docs/api.md", "?limit=2&offset=0"): _check_api_root_and_pages,
     ("docs/api.md", "no-such-group"): _check_bad_name_is_a_400,
+    ("docs/alerts.md", "reports/availability"): _check_availability,
 }
 NOT_RUN: dict[tuple[str, str], str] = {
     ("README.md", "make run    #"): "this test runs `make run` itself, exactly so; `make test` is what runs this test",

@@ -58,6 +58,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     **writable("snmp-api:monitoringitem", write=O),
     **model_routes("snmp-api:interface", change=O),
     "icmp-api:status": {"get": V}, "icmp-api:history": {"get": V},
+    "reports-api:availability": {"get": V},
     "alerts-api:alert-detail": {"get": V},
     "alerts-api:alert-active": {"get": V}, "alerts-api:alert-history": {"get": V},
     "alerts-api:alert-acknowledge": {"post": O}, "alerts-api:alert-resolve": {"post": O},

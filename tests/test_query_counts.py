@@ -120,7 +120,7 @@ def _api_page(response) -> tuple[int | None, bool]:
     if isinstance(data, list):
         return len(data), False
     if isinstance(data, dict) and "results" in data:
-        return len(data["results"]), data["next"] is not None
+        return len(data["results"]), data.get("next") is not None  # a report has no pages
     return None, False  # one object's document
 
 

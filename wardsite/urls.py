@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from alerts.admin_reports import availability_report
 from wardsite import health_views
 from wardsite.api_root import APIRootView
 
@@ -13,6 +14,7 @@ admin.site.site_title = "WARD FLUX"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
+    path("admin/reports/availability/", admin.site.admin_view(availability_report), name="availability-report"),
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),
     path("api/v1/", include("devices.api.urls")),
@@ -20,6 +22,7 @@ urlpatterns = [
     path("api/v1/monitoring/snmp/", include("snmp.api.urls")),
     path("api/v1/monitoring/icmp/", include("icmp.api.urls")),
     path("api/v1/monitoring/alerts/", include("alerts.api.urls")),
+    path("api/v1/reports/", include("alerts.api.report_urls")),
     path("api/v1/monitoring/discovery/", include("discovery.api.urls")),
     path("api/v1/zabbix/", include("zabbix_bridge.api.urls")),
     path("api/v1/", include("wardsite.audit_api")),  # api/v1/audit/: the audit trail, read-only
