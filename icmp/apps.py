@@ -8,7 +8,10 @@ class IcmpConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from devices import graphs
+        from icmp.graphs import device_graphs
         from wardsite import heartbeats
 
+        graphs.register(device_graphs)  # the device page's graphs
         # icmp.dispatch ticks it (/healthz, the admin banner: docs/operations.md)
         heartbeats.watch("icmp", "ICMP cycle", lambda: settings.ICMP_DISPATCH_SECONDS)

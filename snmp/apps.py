@@ -11,9 +11,12 @@ class SnmpConfig(AppConfig):
         from django.conf import settings
 
         from devices.signals import state_changed
+        from devices import graphs
+        from snmp.graphs import device_graphs
         from wardsite import heartbeats
 
         state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
+        graphs.register(device_graphs)  # the device page's graphs
         # snmp.dispatch ticks it (/healthz, the admin banner: docs/operations.md)
         heartbeats.watch("snmp", "SNMP cycle", lambda: settings.SNMP_DISPATCH_SECONDS)
         register(needs_one("snmp.SNMPCredential", "No SNMP credential: devices are only pinged, and discovery cannot "

@@ -45,7 +45,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "auth-api:login": {"post": ANYONE},  # with a user name and password
     "auth-api:logout": {"post": ANY}, "auth-api:logoutall": {"post": ANY},
     "auth-api:tokens": {"get": ANY}, "auth-api:token": {"delete": ANY},  # one's own tokens
-    **model_routes("devices-api:device", create=O, change=O, delete=A),
+    **model_routes("devices-api:device", create=O, change=O, delete=A), "devices-api:device-graphs": {"get": V},
     **writable("devices-api:devicegroup"), **writable("devices-api:tag"), **writable("devices-api:monitoringprofile"),
     **model_routes("templates-api:monitoringtemplate", delete=A),
     "templates-api:monitoringtemplate-import-": {"post": A},

@@ -39,6 +39,7 @@ NOT_LISTS = {
 FILLED: dict[str, Callable[[Units], dict[str, int]]] = {
     "templates/{id}/export": lambda fleet: {"id": fleet.hub_template.pk},
     "monitoring/icmp/history/{device_id}": lambda fleet: {"device_id": fleet.hub.pk},
+    "devices/{id}/graphs": lambda fleet: {"id": fleet.hub.pk},
 }
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -14,6 +15,7 @@ admin.site.site_title = "WARD FLUX"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
+    path("favicon.ico", RedirectView.as_view(url=static("wardsite/favicon.svg"))),  # browsers ask every page
     path("admin/reports/availability/", admin.site.admin_view(availability_report), name="availability-report"),
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),

@@ -1,8 +1,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
 from devices.validators import normalize_address
+from wardsite.durations import parse_duration
 from wardsite.api import ModelValidationMixin, NameOrIdRelatedField, ObjectURLField, PageSerializer
 
 
@@ -63,3 +65,58 @@ class MonitoringProfileSerializer(ModelValidationMixin, serializers.ModelSeriali
     class Meta:
         model = MonitoringProfile
         fields = ["id", "name", "mode", "is_active"]
+
+
+class GraphQuerySerializer(serializers.Serializer):
+    """The time range of a device's graphs: the last `range`, or from `start` to `end`."""
+
+    MAX_SECONDS = 400 * 86400
+
+    range = serializers.CharField(default="1h", max_length=10,
+                                  help_text="The last so long: 1h, 6h, 24h, 7d, 30d… (at most 400d).")
+    start = serializers.DateTimeField(required=False, help_text="A range of your own: its start (with `end`).")
+    end = serializers.DateTimeField(required=False, help_text="A range of your own: its end (with `start`).")
+    interface = serializers.CharField(required=False, default="", max_length=255,
+                                      help_text="One interface (ifName) instead of the busiest ones.")
+
+    def validate_range(self, value: str) -> int:
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        if seconds > self.MAX_SECONDS:
+            raise serializers.ValidationError("at most 400d")
+        return seconds
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start is None and end is None:
+            now = timezone.now().timestamp()
+            attrs["span"] = (now - attrs["range"], now)
+        elif start is None or end is None:
+            raise serializers.ValidationError({"end" if start else "start": "a range of your own needs start and end"})
+        elif end <= start or (end - start).total_seconds() > self.MAX_SECONDS:
+            raise serializers.ValidationError({"end": "after the start, and at most 400 days after it"})
+        else:
+            attrs["span"] = (start.timestamp(), end.timestamp())
+        return attrs
+
+
+class GraphSeriesSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    points = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(), min_length=2,
+                                                               max_length=2), help_text="[unix time, value] pairs")
+
+
+class GraphSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    unit = serializers.CharField(allow_blank=True)
+    series = GraphSeriesSerializer(many=True)
+
+
+class GraphsSerializer(serializers.Serializer):
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    step = serializers.IntegerField(help_text="Seconds between points: at most 1,000 points per series.")
+    graphs = GraphSerializer(many=True)

@@ -1,8 +1,14 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
 from devices.api import serializers
 from devices.filtersets import DeviceFilterSet
+from devices import graphs
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
+from wardsite.victoria import VictoriaError
 
 
 class DeviceViewSet(ModelViewSet):
@@ -12,6 +18,20 @@ class DeviceViewSet(ModelViewSet):
     filterset_class = DeviceFilterSet
     search_fields = ["name", "address", "vendor", "model", "description"]
     ordering_fields = ["name", "address", "state", "state_since", "last_seen"]
+
+    @extend_schema(parameters=[serializers.GraphQuerySerializer], responses=serializers.GraphsSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def graphs(self, request: Request, pk: str) -> Response:
+        """The device's graphs over a range (what its admin page draws): each graph's series from VictoriaMetrics
+        as [time, value] points, at most 1,000 per series."""
+        query = serializers.GraphQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            shown = graphs.render(self.get_object(), *query.validated_data["span"],
+                                  graphs.Options(interface=query.validated_data["interface"]))
+        except VictoriaError as exc:
+            return Response({"detail": f"VictoriaMetrics: {exc}"}, status=503)
+        return Response(serializers.GraphsSerializer(shown).data)
 
 
 class DeviceGroupViewSet(ModelViewSet):

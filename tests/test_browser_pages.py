@@ -1,0 +1,109 @@
+"""What a person sees, in a real browser: Debian's chromium driven by Playwright against the live test server, with
+real series in VictoriaMetrics. A screenshot of each page goes into docs/img/ from the same run."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+from devices.models import Device
+from snmp.models import MonitoringItem
+from wardsite.victoria import Sample, get_client
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("victoria_url")]
+IMAGES = Path(__file__).resolve().parent.parent / "docs" / "img"
+DAY = 86400
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is not installed: make test installs it (Debian package chromium)"
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            yield launched
+            launched.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def _page(browser, live_server, user: User):
+    """A page logged in as `user`, and the list its console errors and uncaught exceptions go to."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    return page, errors
+
+
+def _history(device: Device) -> None:
+    """A week of a router's series: RTT with a daily rhythm, loss now and then, two interfaces, CPU."""
+    now, samples = int(time.time()), []
+    base = {"device_id": str(device.pk), "device": device.name}
+    for ago in range(7 * DAY, -1, -300):
+        at, hour = (now - ago) * 1000, (now - ago) // 3600 % 24
+        samples += [Sample("ping_rtt_ms", base, 2 + hour / 8, at), Sample("ping_rtt_min_ms", base, 1.5, at),
+                    Sample("ping_rtt_max_ms", base, 4 + hour / 4, at), Sample("ping_up", base, 1.0, at),
+                    Sample("ping_packet_loss", base, 33.3 if ago % 7200 == 0 else 0.0, at),
+                    Sample("cpu_usage", base, 20 + hour, at)]
+        for n, name in ((1, "ge-0/0/1"), (2, "ge-0/0/2")):
+            labels = {**base, "ifIndex": str(n), "ifName": name}
+            samples += [Sample("snmp_if_in_bps", labels, n * 4e6 * (1 + hour / 12), at),
+                        Sample("snmp_if_out_bps", labels, n * 1e6 * (1 + hour / 12), at)]
+    get_client().write(samples)
+    get_client().flush()
+
+
+def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query(browser, live_server, admin_user):
+    device = Device.objects.create(name="edge-router-1", address="127.0.0.1", snmp_enabled=True)
+    MonitoringItem.objects.create(device=device, name="cpu_usage", oid="1.3.6.1.4.1.9.9.109.1.1.1.1.8.1", units="%")
+    _history(device)
+    page, errors = _page(browser, live_server, admin_user)
+    page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
+    page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
+    drawn = page.evaluate("Object.fromEntries(Object.entries(window.wardGraphs.charts).map(([key, chart]) => "
+                          "[key, chart.data.slice(1).map((values) => values.filter((v) => v !== null).length)]))")
+    assert set(drawn) == {"rtt", "loss", "availability", "traffic", f"item-{device.snmp_items.get().pk}"}, drawn
+    assert all(n >= 10 for counts in drawn.values() for n in counts), drawn  # every series drew its points
+    assert len(drawn["rtt"]) == 3 and len(drawn["traffic"]) == 4  # min/avg/max; in and out of two interfaces
+    assert "range=1h" in page.evaluate("window.wardGraphs.url")
+
+    page.click("#device-graphs button[data-range='7d']")
+    page.wait_for_function("window.wardGraphs.loads === 2")
+    assert "range=7d" in page.evaluate("window.wardGraphs.url")
+    times = page.evaluate("window.wardGraphs.charts.rtt.data[0]")
+    assert times[-1] - times[0] > 6 * DAY and len(times) <= 1000
+    IMAGES.mkdir(exist_ok=True)
+    page.locator("#device-graphs").screenshot(path=str(IMAGES / "device-graphs.png"))
+    assert errors == []
+
+
+def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, admin_user):
+    device = Device.objects.create(name="edge-router-2", address="127.0.0.2")
+    page, errors = _page(browser, live_server, admin_user)
+    page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
+    page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
+    page.fill("[name=graph-start]", "2026-11-02T00:00")
+    page.fill("[name=graph-end]", "2026-11-01T00:00")
+    page.click("#device-graphs button[data-range='custom']")
+    page.wait_for_function("document.querySelector('#device-graphs .graph-status').textContent.includes('end')")
+    assert "after the start" in page.inner_text("#device-graphs .graph-status")
+    assert [e for e in errors if "400" not in e] == []  # the browser logs the refused request itself
