@@ -40,13 +40,14 @@ class Options:
 
 
 GraphSource = Callable[[Device, Options], list[Graph]]
-_sources: list[GraphSource] = []
+_sources: list[tuple[int, GraphSource]] = []
 
 
-def register(source: GraphSource) -> None:
-    """Add a source of graphs (called once per app; their graphs come in the order the apps are loaded)."""
-    if source not in _sources:
-        _sources.append(source)
+def register(source: GraphSource, order: int) -> None:
+    """Add a source of graphs (once per app, from its AppConfig.ready); lower `order` first on the page."""
+    if all(known is not source for _, known in _sources):
+        _sources.append((order, source))
+        _sources.sort(key=lambda entry: entry[0])
 
 
 def selector(metric: str, device: Device, **labels: str) -> str:
@@ -62,7 +63,7 @@ def step_for(seconds: float) -> int:
 
 def graphs_for(device: Device, options: Options | None = None) -> list[Graph]:
     options = options or Options()
-    return [graph for source in _sources for graph in source(device, options)]
+    return [graph for _, source in _sources for graph in source(device, options)]
 
 
 def render(device: Device, start: float, end: float, options: Options | None = None) -> dict:

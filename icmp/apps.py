@@ -12,6 +12,6 @@ class IcmpConfig(AppConfig):
         from icmp.graphs import device_graphs
         from wardsite import heartbeats
 
-        graphs.register(device_graphs)  # the device page's graphs
+        graphs.register(device_graphs, order=10)  # the device page's graphs: reachability first
         # icmp.dispatch ticks it (/healthz, the admin banner: docs/operations.md)
         heartbeats.watch("icmp", "ICMP cycle", lambda: settings.ICMP_DISPATCH_SECONDS)

@@ -31,7 +31,7 @@ class DeviceViewSet(ModelViewSet):
                                   graphs.Options(interface=query.validated_data["interface"]))
         except VictoriaError as exc:
             return Response({"detail": f"VictoriaMetrics: {exc}"}, status=503)
-        return Response(serializers.GraphsSerializer(shown).data)
+        return Response(shown)  # plain floats already: GraphsSerializer documents it (per value, it cost 40 ms)
 
 
 class DeviceGroupViewSet(ModelViewSet):

@@ -66,6 +66,7 @@ def test_the_busiest_interfaces_or_the_one_asked_for_and_each_numeric_item(api):
     MonitoringItem.objects.create(device=device, name="sys_descr", oid="1.3.6.1.2.1.1.1.0", value_type="string")
     _write(device, "cpu_usage", lambda ago: 42, 1800)
     graphs = _graphs(api, device, range="1h")
+    assert list(graphs)[:4] == ["rtt", "loss", "availability", "traffic"]  # reachability first
     traffic = _series(graphs["traffic"])
     assert {label for label in traffic if label.startswith("in ")} == {f"in Gi0/{n}" for n in range(3, 8)}
     assert {label for label in traffic if label.startswith("out ")} == {f"out Gi0/{n}" for n in range(1, 6)}
