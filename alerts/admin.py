@@ -2,10 +2,17 @@ import json
 
 from django.contrib import admin, messages
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
 from django.utils.html import format_html
 
 from alerts import services
+from alerts.choices import AlertStatus
+from alerts.engine.suppression import Maintenance
 from alerts.models import Alert, AlertRule, Delivery, MaintenanceWindow, NotificationChannel, RuleOverride
+from alerts.services import most_severe_first
+from devices.admin_extensions import device_page
+from devices.models import Device
 from wardsite.admin_display import rounded_column
 from wardsite.admin_inlines import TabularInline
 from wardsite.forms import WriteOnlySecretsForm
@@ -146,3 +153,39 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
     list_filter = ("suppress_evaluation",)
     search_fields = ("name", "comment")
     filter_horizontal = ("devices", "groups", "tags")
+
+
+# The device list: each device's firing alerts (how many, the worst severity), and who is in maintenance now.
+_FIRING = Alert.objects.filter(device=OuterRef("pk"), status=AlertStatus.FIRING)
+
+
+@admin.display(description="alerts", ordering="open_alerts", empty_value="")
+def open_alerts(device: Device) -> str:
+    if not device.open_alerts:
+        return ""
+    return format_html('<span style="background:{};color:#fff;border-radius:4px;padding:1px 6px" title="{} firing, '
+                       'the worst {}">{} {}</span>', SEVERITY_COLOURS[device.worst_severity], device.open_alerts,
+                       device.worst_severity, device.open_alerts, device.worst_severity)
+
+
+class MaintenanceFilter(admin.SimpleListFilter):
+    title = "maintenance"
+    parameter_name = "maintenance"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return [("now", "In maintenance now"), ("no", "Not in maintenance")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("now", "no"):
+            return queryset
+        windows = Maintenance.at(timezone.now()).windows
+        if any(ids is None for _, ids, _ in windows):  # a window without scope covers every device
+            return queryset if self.value() == "now" else queryset.none()
+        covered = set().union(*(ids for _, ids, _ in windows))
+        return queryset.filter(pk__in=covered) if self.value() == "now" else queryset.exclude(pk__in=covered)
+
+
+device_page.add_columns(open_alerts, after="state_badge", annotations={
+    "open_alerts": Subquery(_FIRING.values("device").annotate(n=Count("pk")).values("n")[:1]),
+    "worst_severity": Subquery(most_severe_first(_FIRING).values("severity")[:1])})
+device_page.add_filters(MaintenanceFilter)

@@ -36,13 +36,33 @@ class StateChangeInline(CappedTabularInline):
     verbose_name_plural = "state history"
 
 
+class QuickFilter(admin.SimpleListFilter):
+    """The lists an operator asks for first."""
+
+    title = "quick"
+    parameter_name = "quick"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("down", "Down now"), ("flapping", "Flapping"), ("unmonitored", "Not monitored")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        match self.value():
+            case "down":
+                return queryset.filter(state=DeviceState.DOWN)
+            case "flapping":  # the page's queryset counts each device's recent state changes
+                return queryset.filter(flap_count__gte=settings.FLAP_THRESHOLD)
+            case "unmonitored":
+                return queryset.filter(icmp_enabled=False, snmp_enabled=False)
+        return queryset
+
+
 @admin.register(Device)
 class DeviceAdmin(ExtendedModelAdmin):
     """Columns, inlines and actions of other apps come from `device_page`; see get_inlines for their place."""
 
     extensions = device_page
     list_display = ("name", "address", "device_type", "group", "state_badge", "state_since", "flapping", "last_seen")
-    list_filter = ("state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
+    list_filter = (QuickFilter, "state", "device_type", "group", "source", "icmp_enabled", "snmp_enabled", "tags")
     search_fields = ("name", "address", "aliases__address", "vendor", "model", "serial_number", "location",
                      "description")
     list_select_related = ("group",)

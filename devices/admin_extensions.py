@@ -41,6 +41,7 @@ class PageExtensions:
         self._action_fields: dict[str, forms.Field] = {}
         self._action_form: type[ActionForm] | None = None
         self._formset_savers: dict[type[Model], FormsetSaver] = {}
+        self._filters: list[type[admin.ListFilter]] = []
 
     def add_inlines(self, *inlines: type[InlineModelAdmin], order: int) -> None:
         """Inlines on the change page; among other apps' ones, those of a smaller `order` come first."""
@@ -62,6 +63,10 @@ class PageExtensions:
         self._action_fields.update(fields or {})
         self._action_form = None
 
+    def add_filters(self, *filters: type[admin.ListFilter]) -> None:
+        """List filters after the page's own."""
+        self._filters += filters
+
     def add_formset_saver(self, model: type[Model], save: FormsetSaver) -> None:
         """Save the inline formsets of `model` with `save(formset)` instead of formset.save()."""
         self._formset_savers[model] = save
@@ -79,6 +84,9 @@ class PageExtensions:
             position = names.index(after) + 1
             columns[position:position] = added
         return columns
+
+    def filters(self) -> list[type[admin.ListFilter]]:
+        return list(self._filters)
 
     def actions(self) -> list[Callable]:
         return [action for _, action in sorted(self._actions, key=lambda entry: entry[0])]
@@ -116,6 +124,9 @@ class ExtendedModelAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> list:
         return self.extensions.list_display(self.list_display)
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        return [*self.list_filter, *self.extensions.filters()]
 
     def get_list_select_related(self, request: HttpRequest) -> bool | Sequence[str]:
         added = self.extensions.select_related

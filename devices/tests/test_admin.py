@@ -114,7 +114,7 @@ def test_the_device_list_shows_every_apps_columns_and_actions_in_their_places(ad
     Device.objects.create(name="r1", address="127.0.0.2")
     page = admin_client.get("/admin/devices/device/").content.decode()
     assert re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page) == [
-        "name", "address", "device_type", "group", "source", "state_badge", "state_since", "rtt", "loss",
+        "name", "address", "device_type", "group", "source", "state_badge", "open_alerts", "state_since", "rtt", "loss",
         "availability_24h",
         "flapping", "snmp", "last_seen"]
     actions = page[page.index('name="action"'):]
