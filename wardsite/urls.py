@@ -6,7 +6,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
-from alerts.admin_reports import availability_report
 from wardsite import health_views
 from wardsite.api_root import APIRootView
 
@@ -16,7 +15,7 @@ admin.site.site_title = "WARD FLUX"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index")),
     path("favicon.ico", RedirectView.as_view(url=static("wardsite/favicon.svg"))),  # browsers ask every page
-    path("admin/reports/availability/", admin.site.admin_view(availability_report), name="availability-report"),
+    path("admin/reports/", include("alerts.admin_urls")),  # the availability report
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),
     path("api/v1/", include("devices.api.urls")),
