@@ -12,9 +12,13 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from pysnmp.proto import rfc1902
@@ -183,21 +187,73 @@ def _recording_files() -> dict[str, Path]:
     return files
 
 
+@dataclass
+class _Launch:
+    """An agent launched, and the wait for its index (the store stays locked until then)."""
+
+    agent: SnmpsimAgent
+    lock: TextIO
+    failure: list[BaseException] = field(default_factory=list)
+    waiting: threading.Thread | None = None
+
+    def wait_then_unlock(self) -> None:
+        try:
+            self.agent.wait_ready()
+        except BaseException as exc:  # noqa: BLE001  pytest.fail's outcome too: raised in the fixture
+            self.failure.append(exc)
+        finally:
+            self.lock.close()
+
+    def ready(self) -> SnmpsimAgent:
+        if self.waiting is None:
+            self.wait_then_unlock()
+        else:
+            self.waiting.join()
+        if self.failure:
+            raise self.failure[0]
+        return self.agent
+
+
+_early: list[_Launch] = []  # the agent launched as the session began
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Launch snmpsim as soon as the collected tests are known to need it: its indexing (one to two minutes on a
+    fresh checkout) then runs beside the tests that come before the first one using it, not in front of it."""
+    if any("snmpsim" in getattr(item, "fixturenames", ()) for item in session.items):
+        launch = _launch(Path(tempfile.mkdtemp(prefix="wardflux-snmpsim-")))
+        launch.waiting = threading.Thread(target=launch.wait_then_unlock, name="snmpsim-index", daemon=True)
+        launch.waiting.start()
+        _early.append(launch)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for launch in _early:  # launched, but no test asked for it (a run stopped early)
+        launch.agent.stop()
+        shutil.rmtree(launch.agent.directory, ignore_errors=True)
+
+
+def _launch(directory: Path) -> _Launch:
+    """An agent serving the store's recordings, launched; the store is locked until it has indexed them."""
+    store = SNMPSIM_STORE
+    (store / "data").mkdir(parents=True, exist_ok=True)
+    lock = open(store.parent / "snmpsim.lock", "w")  # noqa: SIM115  closed once the agent has indexed
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    agent = SnmpsimAgent(directory, free_udp_port(), _served_recordings(store / "data"), store)
+    agent.launch()
+    return _Launch(agent, lock)
+
+
 @pytest.fixture(scope="session")
 def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimAgent]:
     """snmpsim for the session on a free loopback UDP port, serving SNMPSIM_RECORDINGS and the templates' ones.
 
     The recordings and snmpsim's indexes of them stay under var/test/snmpsim between runs: indexing 2 million
-    recorded OIDs takes over a minute, so only a first run (or a changed recording) pays for it. A lock keeps two
-    test sessions from preparing the directory at once.
+    recorded OIDs takes over a minute, so only a first run (or a changed recording) pays for it, and it starts as
+    the session begins (pytest_collection_finish). A lock keeps two test sessions from preparing the directory at
+    once.
     """
-    store = SNMPSIM_STORE
-    (store / "data").mkdir(parents=True, exist_ok=True)
-    with open(store.parent / "snmpsim.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        recordings = _served_recordings(store / "data")
-        agent = SnmpsimAgent(tmp_path_factory.mktemp("snmpsim"), free_udp_port(), recordings, store)
-        agent.start()  # returns once all are indexed
+    agent = (_early.pop() if _early else _launch(tmp_path_factory.mktemp("snmpsim"))).ready()
     try:
         yield agent
     finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from operator import attrgetter
 from types import SimpleNamespace
 
@@ -98,7 +99,7 @@ class PageSerializer(serializers.ListSerializer):
         return [represent(obj) for obj in (data.all() if hasattr(data, "all") else data)]
 
 
-def _getter(field: serializers.Field, columns: set[str]) -> callable:
+def _getter(field: serializers.Field, columns: set[str]) -> Callable[[object], object]:
     """obj -> the field's value (SkipField when DRF would leave it out): a plain attribute read for a column of
     the model shown by a non-relational field, DRF's own lookup otherwise."""
     if isinstance(field, serializers.DateTimeField) and not hasattr(field, "timezone"):
