@@ -14,13 +14,14 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from alerts import metrics
+        from alerts import dashboard, metrics
         from alerts.notifications import claims, load_channels
         from devices.signals import state_changed
         from templates_app.models import TemplateTrigger
         from wardsite import heartbeats, retention, self_metrics
 
         load_channels()
+        dashboard.register_panels()
         post_save.connect(_trigger_saved, sender=TemplateTrigger, dispatch_uid="alerts.trigger_rule")
         post_migrate.connect(_every_trigger_has_a_rule, sender=self, dispatch_uid="alerts.trigger_rules")
         post_migrate.connect(_builtin_rules, sender=self, dispatch_uid="alerts.builtin_rules")

@@ -12,6 +12,9 @@ class DevicesConfig(AppConfig):
     verbose_name = "Devices"
 
     def ready(self) -> None:
+        from devices import dashboard
+
+        dashboard.register_panels()
         register(needs_one("devices.Device", "No device is monitored yet.", "Add a device (an address is enough)"))
         retention.register("device state changes", "RETENTION_STATE_CHANGES_DAYS", _prune_state_changes)
 

@@ -10,16 +10,18 @@ class WardsiteConfig(AppConfig):
         from django.contrib import admin
 
         from wardsite import checks  # noqa: F401 (registers them)
+        from wardsite import dashboard_panels
         from wardsite import heartbeats, service_checks, task_metrics  # noqa: F401 (service_checks registers)
         from wardsite.audit import register_audited_models
         from wardsite.roles import sync_roles
         from wardsite.schedules import ensure_default_schedules
         from wardsite.token_admin import register as register_token_admin
 
-        # the admin index with the setup checklist above the apps (wardsite.setup_checks); a template of its own
-        # name, as django.contrib.admin's admin/index.html comes first in INSTALLED_APPS
+        # the admin index with the setup checklist and the dashboard above the apps (wardsite.setup_checks,
+        # wardsite.dashboard); a template of its own name, as django.contrib.admin's admin/index.html comes first
         admin.site.index_template = "wardsite/admin_index.html"
         register_token_admin()
+        dashboard_panels.register_panels()  # the others come from the apps' ready()
 
         register_audited_models()  # the audit trail (docs/audit.md)
         task_metrics.connect()  # task runs, failures and durations for /metrics

@@ -59,7 +59,7 @@ class Tick:
             return None
         if self.age is None:
             return f"no {self.watched.label} recorded yet"
-        return f"no {self.watched.label} for {_duration(self.age)}"
+        return f"no {self.watched.label} for {in_words(self.age)}"
 
 
 _watched: dict[str, Watched] = {}
@@ -113,7 +113,7 @@ def record_stopped(now: float | None = None) -> int:
         return 0
 
 
-def _duration(seconds: float) -> str:
+def in_words(seconds: float) -> str:
     """'45 seconds', '2 minutes', '3 hours', '2 days' (rounded down)."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= 2 * size:

@@ -24,3 +24,11 @@ def readable(value: float, decimals: int | None = None) -> str:
     if "." in text and (trim or text.rstrip("0").endswith(".")):
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def with_prefix(value: float, unit: str) -> str:
+    """`value` with an SI prefix, as people read rates: 12_345_678 "bit/s" -> "12.35 Mbit/s", 950 -> "950 bit/s"."""
+    for prefix, size in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{readable(value / size, 2)} {prefix}{unit}"
+    return f"{readable(value, 0)} {unit}"

@@ -324,6 +324,8 @@ AUDITLOG_MASK_CALLABLE = "wardsite.audit.redact"  # secrets: never a part of the
 HEALTH_TIMEOUT_SECONDS = env_int("HEALTH_TIMEOUT_SECONDS", 2, minimum=1)  # per check of /healthz
 # A watched loop (beat, a collection cycle, alert evaluation) silent this long (or 3 of its intervals) is unhealthy.
 HEALTH_STALE_SECONDS = env_int("HEALTH_STALE_SECONDS", 60, minimum=1)
+# The admin index's dashboard panels refresh in place this often (wardsite/dashboard.py).
+DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 30, minimum=5)
 METRICS_TOKEN = env_str("METRICS_TOKEN")  # Authorization: Bearer <token> for /metrics; empty: logged-in staff only
 # How far back people look at series: VictoriaMetrics' -retentionPeriod must keep at least this (checked by migrate).
 HISTORY_DAYS = env_int("HISTORY_DAYS", 365, minimum=1)
