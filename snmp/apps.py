@@ -13,11 +13,12 @@ class SnmpConfig(AppConfig):
         from devices.signals import state_changed
         from devices import graphs
         from snmp import dashboard
-        from snmp.graphs import device_graphs
+        from snmp.graphs import device_graphs, device_interfaces
         from wardsite import heartbeats
 
         state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
-        graphs.register(device_graphs, order=20)  # the device page's graphs: after reachability
+        # the device page's graphs: after reachability
+        graphs.register(device_graphs, order=20, interfaces=device_interfaces)
         dashboard.register_panels()
         # snmp.dispatch ticks it (/healthz, the admin banner: docs/operations.md)
         heartbeats.watch("snmp", "SNMP cycle", lambda: settings.SNMP_DISPATCH_SECONDS)

@@ -1,13 +1,13 @@
 """What a device's page draws of SNMP (devices.graphs): the traffic, errors and discards of its busiest interfaces
 (the BUSIEST most over the range, in each direction) or of one asked for by name, and every item with a numeric
-series (CPU, memory, temperatures… from its templates)."""
+series (CPU, memory, temperatures… from its templates); the interfaces the page may pick among."""
 from __future__ import annotations
 
-from devices.graphs import Graph, Line, Options, selector
+from devices.graphs import Graph, InterfaceChoice, Line, Options, selector
 from devices.models import Device
 from snmp.choices import ValueType
 
-BUSIEST = 5  # interfaces drawn per direction when none is asked for
+BUSIEST = 5  # interfaces drawn per direction when none is asked for (the page's picker says "busiest 5")
 # graph key, title, unit, the in and out series (per interface)
 INTERFACE_GRAPHS = (
     ("traffic", "Interface traffic", "bit/s", "snmp_if_in_bps", "snmp_if_out_bps"),
@@ -20,6 +20,14 @@ def device_graphs(device: Device, options: Options) -> list[Graph]:
     if not device.snmp_enabled:
         return []
     return [*_interface_graphs(device, options.interface), *_item_graphs(device)]
+
+
+def device_interfaces(device: Device) -> list[InterfaceChoice]:
+    """The polled interfaces with a name (their series are labelled by it), in ifIndex order."""
+    if not device.snmp_enabled:
+        return []
+    rows = device.interfaces.filter(enabled=True).exclude(name="").values_list("name", "descr", "alias")
+    return [InterfaceChoice(*row) for row in rows]
 
 
 def _interface_graphs(device: Device, interface: str) -> list[Graph]:

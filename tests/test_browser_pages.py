@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from devices.models import Device
-from snmp.models import MonitoringItem
+from snmp.models import Interface, MonitoringItem
 from wardsite.victoria import Sample, get_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("victoria_url")]
@@ -75,6 +75,9 @@ def _history(device: Device) -> None:
 def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query(browser, live_server, admin_user):
     device = Device.objects.create(name="edge-router-1", address="127.0.0.1", snmp_enabled=True)
     MonitoringItem.objects.create(device=device, name="cpu_usage", oid="1.3.6.1.4.1.9.9.109.1.1.1.1.8.1", units="%")
+    for n in (1, 2):
+        Interface.objects.create(device=device, if_index=n, name=f"ge-0/0/{n}", descr=f"GigabitEthernet0/0/{n}",
+                                 alias="uplink" if n == 2 else "")
     _history(device)
     page, errors = _page(browser, live_server, admin_user)
     page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
@@ -91,6 +94,17 @@ def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query
     assert "range=7d" in page.evaluate("window.wardGraphs.url")
     times = page.evaluate("window.wardGraphs.charts.rtt.data[0]")
     assert times[-1] - times[0] > 6 * DAY and len(times) <= 1000
+
+    picker = "#device-graphs select[name=graph-interface]"
+    assert page.locator(picker).locator("option").all_inner_texts() == [
+        "busiest 5", "ge-0/0/1 (GigabitEthernet0/0/1)", "ge-0/0/2 — uplink (GigabitEthernet0/0/2)"]
+    page.select_option(picker, "ge-0/0/2")
+    page.wait_for_function("window.wardGraphs.loads === 3")
+    assert "range=7d" in page.evaluate("window.wardGraphs.url") and "interface=ge-0%2F0%2F2" in page.evaluate(
+        "window.wardGraphs.url")
+    traffic = page.evaluate("[window.wardGraphs.charts.traffic.series.slice(1).map((s) => s.label), "
+                            "Math.max(...window.wardGraphs.charts.traffic.data[1].filter((v) => v !== null))]")
+    assert traffic[0] == ["in ge-0/0/2", "out ge-0/0/2"] and traffic[1] == pytest.approx(2 * 4e6 * (1 + 23 / 12))
     IMAGES.mkdir(exist_ok=True)
     page.locator("#device-graphs").screenshot(path=str(IMAGES / "device-graphs.png"))
     assert errors == []

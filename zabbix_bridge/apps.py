@@ -12,12 +12,15 @@ class ZabbixBridgeConfig(AppConfig):
     def ready(self) -> None:
         from alerts.choices import AlertSource
         from alerts.services import remote_sources
+        from devices import graphs
         from icmp.history_sources import history_sources
+        from zabbix_bridge.graphs import zabbix_graphs
         from zabbix_bridge.history import SOURCE, zabbix_history
         from zabbix_bridge.services import ZabbixProblems
 
         remote_sources[AlertSource.ZABBIX] = ZabbixProblems()
         history_sources[SOURCE] = zabbix_history
+        graphs.claim(SOURCE, zabbix_graphs)  # the device page draws a Zabbix-watched device from Zabbix
         post_save.connect(_server_saved, sender="zabbix_bridge.ZabbixServer", dispatch_uid="zabbix.schedule")
         pre_delete.connect(_server_deleted, sender="zabbix_bridge.ZabbixServer", dispatch_uid="zabbix.retire")
         register(_zabbix_mode_without_server)

@@ -26,27 +26,37 @@ ITEMS = {"icmpping": ("ping_up", 1.0), "icmppingsec": ("ping_rtt_ms", 1000.0),
 def zabbix_history(device: Device, seconds: int, points: int) -> History | None:
     """The device's ping history from Zabbix if Zabbix decides its state (else None: not ours to answer);
     HistoryUnavailable saying why when Zabbix cannot be read."""
-    link = _deciding_link(device)
+    link = deciding_link(device)
     if link is None:
         return None
-    server = link.server
-    if link.removed_at is not None:
-        return History({}, None, SOURCE, f"host {link.host} was removed from Zabbix server {server.name}")
-    if not server.enabled:
-        return History({}, None, SOURCE, f"Zabbix server {server.name} is disabled")
+    if idle := unreadable(link):
+        return History({}, None, SOURCE, idle)
     till = timezone.now()
     try:
         raw, missing = read_items(link, till - timedelta(seconds=seconds), till)
     except ZabbixError as exc:
-        raise HistoryUnavailable(f"Zabbix {server.name}: {exc}") from exc
+        raise HistoryUnavailable(f"Zabbix {link.server.name}: {exc}") from exc
     up = raw.get("ping_up", [])
     availability = 100 * sum(v for _, v in up) / len(up) if up else None
     series = {metric: downsample(samples, till.timestamp(), seconds, points) for metric, samples in raw.items()}
-    note = f"host {link.host} on Zabbix {server.name} has no item {', '.join(missing)}" if missing else None
-    return History(series, availability, SOURCE, note)
+    return History(series, availability, SOURCE, missing_note(link, missing))
 
 
-def _deciding_link(device: Device) -> ZabbixHost | None:
+def unreadable(link: ZabbixHost) -> str | None:
+    """Why the host's items are not read (it left Zabbix, or its server is disabled), or None."""
+    if link.removed_at is not None:
+        return f"host {link.host} was removed from Zabbix server {link.server.name}"
+    if not link.server.enabled:
+        return f"Zabbix server {link.server.name} is disabled"
+    return None
+
+
+def missing_note(link: ZabbixHost, missing: list[str]) -> str | None:
+    """Which ICMP items the host lacks, said for a reader; None when it has them all."""
+    return f"host {link.host} on Zabbix {link.server.name} has no item {', '.join(missing)}" if missing else None
+
+
+def deciding_link(device: Device) -> ZabbixHost | None:
     """The device's Zabbix host when the bridge runs and Zabbix, not our collectors, decides its state."""
     mode = devices.monitoring_mode()
     if mode not in (MonitoringMode.ZABBIX, MonitoringMode.HYBRID):

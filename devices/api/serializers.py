@@ -115,8 +115,19 @@ class GraphSerializer(serializers.Serializer):
     series = GraphSeriesSerializer(many=True)
 
 
+class GraphInterfaceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="ifName: what `interface` takes.")
+    descr = serializers.CharField(allow_blank=True)
+    alias = serializers.CharField(allow_blank=True)
+
+
 class GraphsSerializer(serializers.Serializer):
     start = serializers.FloatField()
     end = serializers.FloatField()
     step = serializers.IntegerField(help_text="Seconds between points: at most 1,000 points per series.")
+    source = serializers.CharField(help_text="Where the series come from: victoriametrics, or zabbix for a device "
+                                             "whose state Zabbix decides.")
+    note = serializers.CharField(allow_null=True, help_text="What a reader should know, e.g. which items the "
+                                                            "Zabbix host lacks; null if nothing.")
+    interfaces = GraphInterfaceSerializer(many=True, help_text="The interfaces the page may draw alone.")
     graphs = GraphSerializer(many=True)

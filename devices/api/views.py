@@ -23,7 +23,8 @@ class DeviceViewSet(ModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def graphs(self, request: Request, pk: str) -> Response:
         """The device's graphs over a range (what its admin page draws): each graph's series from VictoriaMetrics
-        as [time, value] points, at most 1,000 per series."""
+        (or from the app owning the device's graphs, e.g. Zabbix) as [time, value] points, at most 1,000 per
+        series, and the interfaces the page may pick."""
         query = serializers.GraphQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
@@ -31,6 +32,8 @@ class DeviceViewSet(ModelViewSet):
                                   graphs.Options(interface=query.validated_data["interface"]))
         except VictoriaError as exc:
             return Response({"detail": f"VictoriaMetrics: {exc}"}, status=503)
+        except graphs.GraphsUnavailable as exc:
+            return Response({"detail": str(exc)}, status=503)
         return Response(shown)  # plain floats already: GraphsSerializer documents it (per value, it cost 40 ms)
 
 

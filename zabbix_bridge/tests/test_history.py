@@ -1,5 +1,6 @@
-"""The ping history of Zabbix devices, read from a real Zabbix 6.0 (tests/zabbix_server.py) through the same
-endpoint as our own devices: our metric names and units, trends beyond 7 days, 502 when Zabbix is away."""
+"""The ping history and the device page's graphs of Zabbix devices, read from a real Zabbix 6.0
+(tests/zabbix_server.py) through the same endpoints as our own devices: our metric names and units, trends beyond
+7 days; 502 (history) and 503 (graphs) when Zabbix is away."""
 from __future__ import annotations
 
 import time
@@ -48,15 +49,28 @@ def watched(zabbix, zabbix_prefix):
             "silent": Device.objects.get(zabbix_host__hostid=silent.hostid)}
 
 
-def _history(api, device: Device, window: str, ready=lambda body: True) -> dict:
+def _history(api, device: Device, window: str, ready=lambda body: True, path: str = "monitoring/icmp/history/{}"):
     """The endpoint's answer once Zabbix's history syncer has written what `ready` waits for."""
     def answer() -> dict | None:
-        response = api.get(f"/api/v1/monitoring/icmp/history/{device.pk}?range={window}")
+        response = api.get(f"/api/v1/{path.format(device.pk)}?range={window}")
         assert response.status_code == 200, response.content
         body = response.json()
         return body if ready(body) else None
 
     return wait_for(answer, 30, f"Zabbix history of {device.name} over {window}")
+
+
+def _graphs(api, device: Device, window: str, counts: dict[str, int] | None = None) -> dict:
+    """The device's graphs once each graph named in `counts` has at least that many points."""
+    def ready(body: dict) -> bool:
+        drawn = {g["key"]: sum(len(s["points"]) for s in g["series"]) for g in body["graphs"]}
+        return all(drawn.get(key, 0) >= n for key, n in (counts or {}).items())
+
+    return _history(api, device, window, ready, path="devices/{}/graphs/")
+
+
+def _values(body: dict) -> dict[str, dict[str, list[float]]]:
+    return {g["key"]: {s["label"]: [v for _, v in s["points"]] for s in g["series"]} for g in body["graphs"]}
 
 
 def test_it_reads_a_zabbix_devices_ping_history_from_zabbix_in_our_units(api, watched):
@@ -109,12 +123,48 @@ def test_a_device_our_collectors_watch_still_reads_victoriametrics(api, watched,
     assert (body["source"], body["note"], body["series"]["ping_up"]) == ("victoriametrics", None, [])
 
 
-def test_unreachable_zabbix_answers_502_with_the_reason(api, watched, zabbix):
+@pytest.mark.parametrize("path, status", [("monitoring/icmp/history/{}", 502), ("devices/{}/graphs/", 503)])
+def test_unreachable_zabbix_answers_502_or_503_with_the_reason(api, watched, zabbix, path, status):
     zabbix.stop_api()
     try:
-        response = api.get(f"/api/v1/monitoring/icmp/history/{watched['pinged'].pk}?range=1h")
+        response = api.get(f"/api/v1/{path.format(watched['pinged'].pk)}?range=1h")
     finally:
         zabbix.start_api()
-    assert response.status_code == 502
+    assert response.status_code == status
     assert response.json() == {"detail": f"Zabbix {watched['server'].name}: cannot reach {zabbix.url}: "
                                          "connection refused"}
+
+
+def test_a_zabbix_devices_graphs_are_drawn_from_zabbix_as_ours_are(api, watched):
+    body = _graphs(api, watched["pinged"], "1h", {"rtt": 2, "loss": 3, "availability": 3})
+
+    assert (body["source"], body["note"], body["interfaces"], body["step"]) == ("zabbix", None, [], 4)
+    assert [(g["key"], g["title"], g["unit"]) for g in body["graphs"]] == [
+        ("rtt", "Round-trip time", "ms"), ("loss", "Packet loss", "%"), ("availability", "Ping cycles answered", "%")]
+    values = _values(body)
+    assert values["rtt"]["avg"] == pytest.approx([12.3, 15.0])  # s -> ms; 0 (no answer) left out
+    assert values["loss"] == {"loss": [0, 20, 100]} and values["availability"] == {"answered": [100, 100, 0]}
+    times = [t for t, _ in body["graphs"][2]["series"][0]["points"]]
+    assert all(0 <= t - (watched["now"] - m * 60) < 4 for t, m in zip(times, (30, 20, 10)))  # stamped at step end
+
+
+def test_a_zabbix_devices_graphs_beyond_7_days_read_hourly_trends(api, watched, monkeypatch):
+    methods = []
+    send = _CountingAPI.send_api_request
+    monkeypatch.setattr(_CountingAPI, "send_api_request",
+                        lambda client, method, *args: methods.append(method) or send(client, method, *args))
+    body = _graphs(api, watched["pinged"], "30d", {"rtt": 2, "loss": 2})
+
+    assert "trend.get" in methods and "history.get" not in methods
+    rtt = body["graphs"][0]["series"][0]["points"]
+    assert len(rtt) <= 1000 and rtt[0][1] == pytest.approx(20.0)  # the hour 9 days ago: Zabbix's hourly average
+    assert watched["hour"] <= rtt[0][0] < watched["hour"] + body["step"]
+
+
+def test_a_zabbix_host_without_icmp_items_has_no_graphs_and_says_so(api, watched, victoria_url):
+    body = _graphs(api, watched["silent"], "1h")
+    assert (body["source"], body["graphs"]) == ("zabbix", [])
+    assert body["note"] == (f"host {watched['silent'].zabbix_host.host} on Zabbix {watched['server'].name} has no "
+                            "item icmpping, icmppingsec, icmppingloss")
+    Device.objects.filter(pk=watched["pinged"].pk).update(icmp_enabled=True, source=DeviceSource.BOTH)
+    assert _graphs(api, watched["pinged"], "1h")["source"] == "victoriametrics"  # our collectors watch it

@@ -1,11 +1,14 @@
 "use strict";
-// The device page's graphs: /api/v1/devices/{id}/graphs for the range picked, each graph drawn with uPlot.
-// window.wardGraphs holds the charts (by graph key) and the last URL asked, for the browser tests.
+// The device page's graphs: /api/v1/devices/{id}/graphs for the range and interface picked, each graph drawn with
+// uPlot; the interface picker lists what the answer offers. window.wardGraphs holds the charts (by graph key) and
+// the last URL asked, for the browser tests.
 (function () {
   const box = document.getElementById("device-graphs");
   if (!box || typeof uPlot === "undefined") return;
   const list = box.querySelector(".graph-list");
   const status = box.querySelector(".graph-status");
+  const picker = box.querySelector("[name=graph-interface]");
+  let asked = {range: "1h"};  // the range last asked, for a new interface over the same range
   const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   const state = window.wardGraphs = {charts: {}, url: null, loads: 0};
 
@@ -47,19 +50,37 @@
     }, table(graph), el);
   }
 
+  // "ge-0/0/1 — uplink (GigabitEthernet0/0/1)": the name the series carry, then what a person calls it
+  function offer(interfaces) {
+    const names = interfaces.map((i) => i.name);
+    const offered = [...picker.options].slice(1).map((o) => o.value);
+    if (names.join("\n") !== offered.join("\n")) {
+      const chosen = picker.value;
+      picker.length = 1;  // keeps "busiest 5"
+      interfaces.forEach((i) => {
+        const descr = i.descr && i.descr !== i.name ? " (" + i.descr + ")" : "";
+        picker.add(new Option(i.name + (i.alias ? " — " + i.alias : "") + descr, i.name));
+      });
+      picker.value = names.includes(chosen) ? chosen : "";
+    }
+    picker.closest("label").hidden = !interfaces.length;
+  }
+
   function show(body) {
     Object.values(state.charts).forEach((chart) => chart.destroy());
     state.charts = {};
     list.textContent = "";
-    status.textContent = body.graphs.length ? "" : "Nothing is collected for this device.";
+    offer(body.interfaces);
+    status.textContent = body.note || (body.graphs.length ? "" : "Nothing is collected for this device.");
     body.graphs.forEach(draw);
     state.loads += 1;
   }
 
   function load(query) {
-    const iface = box.querySelector("[name=graph-interface]").value.trim();
-    if (iface) query.interface = iface;
-    state.url = box.dataset.url + "?" + new URLSearchParams(query);
+    asked = query;
+    const params = new URLSearchParams(query);
+    if (picker.value) params.set("interface", picker.value);
+    state.url = box.dataset.url + "?" + params;
     status.textContent = "Loading…";
     fetch(state.url, {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then((response) => response.json().then((body) => [response.ok, body]))
@@ -83,5 +104,6 @@
   }
 
   box.querySelectorAll("button[data-range]").forEach((b) => b.addEventListener("click", () => pick(b)));
+  picker.addEventListener("change", () => load(asked));
   load({range: "1h"});
 })();
