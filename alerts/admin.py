@@ -179,9 +179,9 @@ class MaintenanceFilter(admin.SimpleListFilter):
         if self.value() not in ("now", "no"):
             return queryset
         windows = Maintenance.at(timezone.now()).windows
-        if any(ids is None for _, ids, _ in windows):  # a window without scope covers every device
+        if any(cover.device_ids is None for cover in windows):  # a window without scope covers every device
             return queryset if self.value() == "now" else queryset.none()
-        covered = set().union(*(ids for _, ids, _ in windows))
+        covered = set().union(*(cover.device_ids for cover in windows))
         return queryset.filter(pk__in=covered) if self.value() == "now" else queryset.exclude(pk__in=covered)
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import fmean
 
-from croniter import croniter
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -31,6 +30,9 @@ MAX_DAYS = 400  # the longest custom period (a year and a bit: yearly reports fi
 # How far before an outage was confirmed its first failed ping cycle is looked for (ICMP_DOWN_AFTER cycles with
 # their quick retries take seconds; a device's own down_after of 10 at a 60 s interval, 10 minutes).
 FIRST_FAILURE_LOOKBACK = timedelta(minutes=15)
+# The longest query sent for the outages' first failures, many outages to a query: VictoriaMetrics refuses
+# queries longer than -search.maxQueryLen (16 KiB by default).
+QUERY_LENGTH = 16_000
 MONITORED = (DeviceState.UP, DeviceState.DOWN)
 
 Span = tuple[datetime, datetime]
@@ -115,9 +117,11 @@ def report(devices: Sequence[Device], span: Span, by: str = "device", exclude_ma
 
 
 def by_device(devices: Sequence[Device], span: Span, exclude_maintenance: bool = False) -> list[Availability]:
-    """A row per device (in the order given). Devices need `group` and `tags` loaded when maintenance is left out."""
-    timelines = _timelines([d.pk for d in devices], span)
-    windows = _maintenance(devices, span) if exclude_maintenance else {}
+    """A row per device (in the order given)."""
+    device_ids = [d.pk for d in devices]
+    timelines = _timelines(device_ids, span)
+    outages = _outages(timelines, span)
+    windows = _maintenance(device_ids, span) if exclude_maintenance else {}
     rows = []
     for device in devices:
         row = Availability(device.name, devices=1)
@@ -125,7 +129,7 @@ def by_device(devices: Sequence[Device], span: Span, exclude_maintenance: bool =
         for start, end, state in timelines[device.pk]:
             if state in MONITORED:
                 row.monitored_seconds += _length(_minus([_clip((start, end), span)], holes))
-        for outage in _outages(device.pk, timelines[device.pk], span):
+        for outage in outages[device.pk]:
             down = _length(_minus([_clip((outage.start, outage.end or span[1]), span)], holes))
             if down <= 0:
                 continue  # all of it in maintenance
@@ -170,59 +174,65 @@ def _timelines(device_ids: list[int], span: Span) -> dict[int, list[tuple[dateti
     return timelines
 
 
-def _outages(device_id: int, timeline: list[tuple[datetime, datetime, str]], span: Span) -> Iterable[Outage]:
-    """The device's down segments, each from its first failed ping cycle (not before the state it followed)."""
-    previous = None  # when the state before the outage began
-    for start, end, state in timeline:
-        if state == DeviceState.DOWN:
-            first = _first_failure(device_id, start)
-            yield Outage(max(first, previous) if previous else first, end if end < span[1] else None)
-        previous = start
+def _outages(timelines: dict[int, list[tuple[datetime, datetime, str]]], span: Span) -> dict[int, list[Outage]]:
+    """Each device's down segments, each from its first failed ping cycle (not before the state it followed)."""
+    downs = [(pk, timeline[n - 1][0] if n else None, start, end) for pk, timeline in timelines.items()
+             for n, (start, end, state) in enumerate(timeline) if state == DeviceState.DOWN]
+    outages: dict[int, list[Outage]] = defaultdict(list)
+    firsts = _first_failures([(pk, start) for pk, _, start, _ in downs])
+    for (pk, previous, _, end), first in zip(downs, firsts):
+        outages[pk].append(Outage(max(first, previous) if previous else first, end if end < span[1] else None))
+    return outages
 
 
-def _first_failure(device_id: int, confirmed: datetime) -> datetime:
-    """The time of the first failed ping cycle of the outage confirmed at `confirmed`: the last change of the
-    device's `ping_up` before it. `confirmed` itself for a device that is not pinged or has no such change."""
-    try:
-        rows = get_client().query(
-            f'tlast_change_over_time(ping_up{{device_id="{device_id}"}}[{int(FIRST_FAILURE_LOOKBACK.total_seconds())}s])',
-            at=confirmed.timestamp())
-    except VictoriaError as exc:
-        logger.warning("availability: the first failed ping cycle of device %s is unknown (%s)", device_id, exc)
-        return confirmed
-    found = [float(row["value"][1]) for row in rows]
-    return min(confirmed, datetime.fromtimestamp(found[0], tz=confirmed.tzinfo)) if found else confirmed
-
-
-def _maintenance(devices: Sequence[Device], span: Span) -> dict[int, list[Span]]:
-    """Each device's maintenance occurrences overlapping the span (windows in scope of it)."""
-    holes: dict[int, list[Span]] = defaultdict(list)
-    windows = MaintenanceWindow.objects.filter(starts_at__lt=span[1]).prefetch_related("devices", "groups", "tags")
-    for window in windows:
-        spans = [s for s in _occurrences(window, span) if s[1] > span[0]]
-        if not spans:
+def _first_failures(confirmations: list[tuple[int, datetime]]) -> list[datetime]:
+    """For each (device id, time its outage was confirmed), the time of the outage's first failed ping cycle: the
+    last change of the device's `ping_up` before it was confirmed. The confirmation itself for a device that is not
+    pinged or has no such change. As few queries as QUERY_LENGTH allows, each asking for many outages."""
+    found = [confirmed for _, confirmed in confirmations]
+    for batch in _batches([_first_failure_query(n, *asked) for n, asked in enumerate(confirmations)]):
+        try:
+            rows = get_client().query(" or ".join(batch))
+        except VictoriaError as exc:
+            logger.warning("availability: the first failed ping cycle of %d outages is unknown (%s)", len(batch), exc)
             continue
-        named = {d.pk for d in window.devices.all()}
-        groups = {g.pk for g in window.groups.all()}
-        tags = {t.pk for t in window.tags.all()}
-        for device in devices:
-            if (not (named or groups or tags) or device.pk in named or device.group_id in groups
-                    or tags & {t.pk for t in device.tags.all()}):
-                holes[device.pk] += spans
-    return holes
-
-
-def _occurrences(window: MaintenanceWindow, span: Span) -> list[Span]:
-    """The window's occurrences that can overlap the span."""
-    if not window.recurrence:  # without an end (saved around validation), as `active_at` reads it: open
-        return [(window.starts_at, window.ends_at or span[1])]
-    length = timedelta(minutes=window.duration_minutes)
-    stop = min(span[1], window.ends_at) if window.ends_at else span[1]
-    found = []
-    times = croniter(window.recurrence, timezone.localtime(max(window.starts_at, span[0] - length)))
-    while (at := times.get_next(datetime)) < stop:
-        found.append((at, min(at + length, window.ends_at) if window.ends_at else at + length))
+        changes: dict[int, float] = {}
+        for row in rows:  # a device's series renamed within the lookback: its latest change
+            n = int(row["metric"]["outage"])
+            changes[n] = max(changes.get(n, 0.0), float(row["value"][1]))
+        for n, change in changes.items():
+            found[n] = min(found[n], datetime.fromtimestamp(change, tz=found[n].tzinfo))
     return found
+
+
+def _first_failure_query(n: int, device_id: int, confirmed: datetime) -> str:
+    """The last change of the device's `ping_up` before `confirmed`, labelled outage=`n`."""
+    lookback = int(FIRST_FAILURE_LOOKBACK.total_seconds())
+    return (f'label_set(tlast_change_over_time(ping_up{{device_id="{device_id}"}}[{lookback}s] '
+            f'@ {confirmed.timestamp()!r}), "outage", "{n}")')
+
+
+def _batches(queries: list[str]) -> Iterable[list[str]]:
+    """The queries in groups, each group's `or` of them at most QUERY_LENGTH long."""
+    batch: list[str] = []
+    length = 0
+    for query in queries:
+        if batch and length + len(" or ") + len(query) > QUERY_LENGTH:
+            yield batch
+            batch, length = [], 0
+        length += len(query) + (len(" or ") if batch else 0)
+        batch.append(query)
+    if batch:
+        yield batch
+
+
+def _maintenance(device_ids: list[int], span: Span) -> dict[int, list[Span]]:
+    """Each device's maintenance occurrences in the span."""
+    holes: dict[int, list[Span]] = defaultdict(list)
+    for cover in MaintenanceWindow.objects.covering(*span, devices=device_ids):
+        for pk in device_ids if cover.device_ids is None else cover.device_ids:
+            holes[pk] += cover.spans
+    return holes
 
 
 def _clip(interval: Span, span: Span) -> Span:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.choices import AlertSource, AlertStatus, ClaimState, DeliveryEvent, DeliveryStatus, Suppression
+from alerts.maintenance import INSTANT, MaintenanceQuerySet, Span
 from alerts.notifications import channel_kinds, secret_settings, settings_problems
 from alerts.series import unknown_metrics
 from devices.models import Device
@@ -323,6 +324,8 @@ class MaintenanceWindow(models.Model):
         default=False, help_text="Do not even evaluate rules for these devices (their open alerts resolve).")
     comment = models.TextField(blank=True)
 
+    objects = MaintenanceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_at"]
 
@@ -342,22 +345,29 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"ends_at": "the end must be after the start"})
 
     def active_at(self, at: datetime) -> bool:
-        if at < self.starts_at or (self.ends_at is not None and at >= self.ends_at):
-            return False
-        if not self.recurrence:
-            return True
-        local = timezone.localtime(at)
-        occurrence = croniter(self.recurrence, local + timedelta(seconds=1)).get_prev(datetime)  # latest <= at
-        return local < occurrence + timedelta(minutes=self.duration_minutes)
+        return bool(self.occurrences(at, at + INSTANT))
 
-    def device_ids(self) -> frozenset[int] | None:
-        """The devices in scope; None when the window has no scope (every device)."""
-        return scoped_devices(self.devices.all(), self.groups.all(), self.tags.all())
+    def occurrences(self, start: datetime, end: datetime) -> list[Span]:
+        """When the window is active within [start, end): each occurrence of a recurring window (its cron times in
+        TIME_ZONE, each lasting duration_minutes) or the one-off window, cut to the period and to the window's own
+        start and end. A one-off window saved without an end (around validation) is open-ended."""
+        first, last = max(start, self.starts_at), min(end, self.ends_at) if self.ends_at else end
+        if first >= last:
+            return []
+        if not self.recurrence:
+            return [(first, last)]
+        length = timedelta(minutes=self.duration_minutes)
+        times = croniter(self.recurrence, timezone.localtime(first - length))  # the first one still going at `first`
+        found = []
+        while (at := times.get_next(datetime)) < last:
+            found.append((max(at, first), min(at + length, last)))
+        return found
 
 
 def scoped_devices(devices, groups, tags, also: Q | None = None) -> frozenset[int] | None:
     """Ids of the devices named, in the groups or with any of the tags (or matching `also`); None when nothing is
-    named at all, which means every device. Rules and maintenance windows scope alike."""
+    named at all, which means every device. A rule's scope; maintenance windows scope alike, batched
+    (MaintenanceWindow.objects.covering)."""
     if not (devices or groups or tags or also):
         return None
     covered = Q(pk__in=[d.pk for d in devices]) | Q(group__in=groups) | Q(tags__in=tags)

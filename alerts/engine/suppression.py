@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from alerts.choices import Suppression
+from alerts.maintenance import Cover
 from alerts.models import Alert, AlertRule, MaintenanceWindow
 from devices.choices import DeviceState
 from devices.models import Device, DeviceStateChange
@@ -31,20 +32,19 @@ def columns(why: Suppressed | None) -> dict[str, str]:
 class Maintenance:
     """The maintenance windows active at one moment: devices whose alerts are quiet, or not even evaluated."""
 
-    windows: tuple[tuple[str, frozenset[int] | None, bool], ...]  # (name, device ids or None: all, no evaluation)
+    windows: tuple[Cover, ...]
 
     @classmethod
     def at(cls, at: datetime) -> Maintenance:
-        windows = MaintenanceWindow.objects.filter(starts_at__lte=at).exclude(ends_at__lte=at)
-        return cls(tuple((w.name, w.device_ids(), w.suppress_evaluation) for w in windows if w.active_at(at)))
+        return cls(tuple(MaintenanceWindow.objects.active_at(at)))
 
     def suppression(self, device_id: int | None) -> Suppressed | None:
         """The first window covering the device, if any."""
-        return next((Suppressed(Suppression.MAINTENANCE, f"maintenance {name!r}") for name, ids, _ in self.windows
-                     if ids is None or device_id in ids), None)
+        return next((Suppressed(Suppression.MAINTENANCE, f"maintenance {cover.window.name!r}")
+                     for cover in self.windows if cover.covers(device_id)), None)
 
     def quiet(self, device_id: int | None) -> bool:
-        return any(off and (ids is None or device_id in ids) for _, ids, off in self.windows)
+        return any(cover.window.suppress_evaluation and cover.covers(device_id) for cover in self.windows)
 
 
 def device_suppression(device: Device | None, reachability: bool, at: datetime) -> Suppressed | None:
