@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from devices.admin_extensions import device_page, group_page
 from devices.models import Device
 from icmp import services
+from icmp.bulk_actions import PING_NOW
 from icmp.models import PingSettings, PingStatus
 from wardsite.admin_display import rounded_column
 from wardsite.admin_inlines import StackedInline
+from wardsite.job_views import bulk_action
 from wardsite.numbers import AVAILABILITY_DECIMALS, LOSS_DECIMALS, RTT_DECIMALS, readable
 from wardsite.victoria import VictoriaError
-
-PING_NOW_LIMIT = 1000
 
 
 @admin.register(PingSettings)
@@ -91,20 +91,8 @@ def load_availability(modeladmin: admin.ModelAdmin, request: HttpRequest, device
 
 
 @admin.action(description="Ping now", permissions=["change"])
-def ping_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    ids = list(queryset.values_list("pk", flat=True)[: PING_NOW_LIMIT + 1])
-    if len(ids) > PING_NOW_LIMIT:
-        modeladmin.message_user(request, f"Select at most {PING_NOW_LIMIT} devices to ping at once.", messages.ERROR)
-        return
-    names = dict(queryset.values_list("pk", "name"))
-    for outcome in services.run_cycle(ids):
-        result = outcome.result
-        level = messages.SUCCESS if result.is_alive else messages.WARNING
-        rtt_text = f"rtt {readable(result.avg_ms, RTT_DECIMALS)} ms, " if result.is_alive else ""
-        loss_text = readable(result.loss_percent, LOSS_DECIMALS)
-        detail = f" ({result.error})" if result.error else ""
-        modeladmin.message_user(request, f"{names[outcome.device_id]}: {rtt_text}loss {loss_text} %, {outcome.state}"
-                                         f"{detail}", level)
+def ping_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponseRedirect | None:
+    return bulk_action(modeladmin, request, queryset, PING_NOW.name)
 
 
 device_page.add_inlines(PingSettingsInline, order=10)

@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.html import format_html
 
 from devices.admin import STATE_COLOURS
 from devices.admin_extensions import device_page
 from devices.choices import DeviceState
 from devices.models import Device
-from snmp import services
-from snmp.client import SNMPError
+from snmp import bulk_actions, services
 from snmp.models import SECRET_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
 from wardsite.admin_inlines import CappedTabularInline, StackedInline
 from wardsite.forms import WriteOnlySecretsForm
-
-SNMP_NOW_LIMIT = 50  # test/poll run while the admin page waits
+from wardsite.job_views import bulk_action
 
 
 class SNMPCredentialForm(WriteOnlySecretsForm):
@@ -134,42 +132,14 @@ def snmp(obj: Device) -> str:
                        status.error)
 
 
-def snmp_selection(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> list[Device]:
-    """The chosen devices with their credentials, or none (and a message) beyond what a page may wait for."""
-    devices = list(queryset.select_related("snmp_credential")[: SNMP_NOW_LIMIT + 1])
-    if len(devices) > SNMP_NOW_LIMIT:
-        modeladmin.message_user(request, f"Select at most {SNMP_NOW_LIMIT} devices at once.", messages.ERROR)
-        return []
-    return devices
-
-
 @admin.action(description="Test SNMP (read the system group)", permissions=["change"])
-def test_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    for device in snmp_selection(modeladmin, request, queryset):
-        try:
-            facts = services.test_connection(services.target_for(device))
-        except (services.SNMPConfigError, SNMPError) as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
-            continue
-        modeladmin.message_user(request, f"{device}: {facts['sys_name']} ({facts['sys_object_id']}), up "
-                                         f"{facts['uptime_seconds']} s: {facts['sys_descr'][:120]}", messages.SUCCESS)
+def test_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponseRedirect | None:
+    return bulk_action(modeladmin, request, queryset, bulk_actions.TEST.name)
 
 
 @admin.action(description="Poll SNMP now", permissions=["change"])
-def poll_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    pollable = []
-    for device in snmp_selection(modeladmin, request, queryset):
-        try:
-            services.check_pollable(device)
-            pollable.append(device.pk)
-        except services.SNMPConfigError as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
-    for result in services.run_batch(pollable, force=True) if pollable else ():
-        if result.error:
-            modeladmin.message_user(request, result.error, messages.ERROR)
-        else:
-            modeladmin.message_user(request, f"{result.device}: {len(result.items)} items, {len(result.interfaces)} "
-                                             f"interfaces, {result.samples_written} samples written", messages.SUCCESS)
+def poll_snmp(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponseRedirect | None:
+    return bulk_action(modeladmin, request, queryset, bulk_actions.POLL.name)
 
 
 device_page.add_inlines(SNMPStatusInline, order=20)

@@ -13,10 +13,13 @@ class SnmpConfig(AppConfig):
         from devices.signals import state_changed
         from devices import graphs
         from snmp import dashboard
+        from snmp.bulk_actions import POLL, TEST
         from snmp.graphs import device_graphs, device_interfaces
-        from wardsite import heartbeats
+        from wardsite import heartbeats, jobs
 
         state_changed.connect(_state_changed, dispatch_uid="snmp.poll_soon")
+        jobs.register(TEST)  # the device list's SNMP actions (snmp/admin.py)
+        jobs.register(POLL)
         # the device page's graphs: after reachability
         graphs.register(device_graphs, order=20, interfaces=device_interfaces)
         dashboard.register_panels()

@@ -5,17 +5,15 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.db.models import QuerySet
 
 from devices.admin_extensions import device_page
-from snmp import services as snmp_services
-from snmp.admin import snmp_selection
-from snmp.client import SNMPError
-from templates_app import applier
+from templates_app import applier, bulk_actions
 from templates_app.library import export_document
 from templates_app.models import MonitoringTemplate, TemplateAssignment, TemplateItem, TemplateTrigger
 from wardsite.admin_inlines import StackedInline, TabularInline
+from wardsite.job_views import bulk_action
 
 
 class TemplateItemInline(TabularInline):
@@ -94,25 +92,18 @@ def _chosen_template(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Moni
 
 
 @admin.action(description="Apply the chosen template", permissions=["change"])
-def apply_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+def apply_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+                   ) -> HttpResponseRedirect | None:
     template = _chosen_template(modeladmin, request)
-    for device in snmp_selection(modeladmin, request, queryset) if template else ():
-        _show_report(modeladmin, request, applier.apply(template, device))
+    if template is None:
+        return None
+    return bulk_action(modeladmin, request, queryset, bulk_actions.APPLY.name, {"template": template.pk})
 
 
 @admin.action(description="Pick and apply the matching template (by sysObjectID/sysDescr)", permissions=["change"])
-def auto_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    for device in snmp_selection(modeladmin, request, queryset):
-        try:
-            template, report = applier.auto_apply(device)
-        except (snmp_services.SNMPConfigError, SNMPError) as exc:
-            modeladmin.message_user(request, str(exc), messages.ERROR)
-            continue
-        if template is None:
-            modeladmin.message_user(request, f"{device}: no template matches its sysObjectID/sysDescr",
-                                    messages.WARNING)
-        else:
-            _show_report(modeladmin, request, report)
+def auto_template(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+                  ) -> HttpResponseRedirect | None:
+    return bulk_action(modeladmin, request, queryset, bulk_actions.AUTO.name)
 
 
 @admin.action(description="Unlink the chosen template (keep its items as the device's own)", permissions=["change"])

@@ -9,7 +9,12 @@ class TemplatesAppConfig(AppConfig):
     verbose_name = "Monitoring templates"
 
     def ready(self) -> None:
+        from templates_app.bulk_actions import APPLY, AUTO
+        from wardsite import jobs
+
         post_migrate.connect(load_default_templates, sender=self)
+        jobs.register(APPLY)  # the device list's template actions (templates_app/admin.py)
+        jobs.register(AUTO)
 
 
 def load_default_templates(**kwargs) -> None:

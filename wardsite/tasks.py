@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from wardsite import heartbeats, retention
+from wardsite import heartbeats, jobs, retention
 from wardsite.audit import delete_expired_entries
 from wardsite.queues import warn_unconsumed
 from wardsite.victoria import get_client
@@ -36,3 +36,11 @@ def heartbeat() -> None:
 def prune_old_rows() -> dict[str, int]:
     """Delete deliveries, resolved alerts, discovery runs and state changes past their RETENTION_* (daily)."""
     return retention.prune_all()
+
+
+@shared_task(name="wardsite.run_job")
+def run_job(job_id: str, offset: int) -> None:
+    """One batch of a bulk job (wardsite/jobs.py), then the next batch as a task of its own."""
+    following = jobs.run_batch(job_id, offset)
+    if following is not None:
+        run_job.delay(job_id, following)

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
-from wardsite import dashboard, health_views
+from wardsite import dashboard, health_views, job_views
 from wardsite.api_root import APIRootView
 
 admin.site.site_header = "WARD FLUX"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("wardsite/favicon.svg"))),  # browsers ask every page
     path("admin/reports/", include("alerts.admin_urls")),  # the availability report
     path("admin/dashboard/<slug:name>/", dashboard.panel_view, name="dashboard-panel"),  # a panel, for htmx
+    path("admin/jobs/<str:job_id>/", job_views.progress, name="job-progress"),  # a bulk action's progress
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),
     path("api/v1/", include("devices.api.urls")),
