@@ -121,3 +121,28 @@ def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, admin_user
     page.wait_for_function("document.querySelector('#device-graphs .graph-status').textContent.includes('end')")
     assert "after the start" in page.inner_text("#device-graphs .graph-status")
     assert [e for e in errors if "400" not in e] == []  # the browser logs the refused request itself
+
+
+def test_a_bulk_job_page_follows_its_progress_without_reloading(browser, live_server, admin_user):
+    """A big selection's action leads to its job page; the box there changes as batches are recorded (driven here,
+    batch by batch, as the worker would) and stops refreshing once the job is done."""
+    from wardsite import jobs
+
+    Device.objects.bulk_create(Device(name=f"plain-{n:02d}", address=f"127.0.3.{n + 1}") for n in range(30))
+    page, errors = _page(browser, live_server, admin_user)
+    page.goto(f"{live_server.url}/admin/devices/device/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "test_snmp")
+    page.click("button[name=index]")
+    page.wait_for_url("**/admin/jobs/*/")
+    assert "0 of 30 done" in page.inner_text("#job-progress")
+    page.evaluate("window.notReloaded = true")
+    job_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    assert jobs.run_batch(job_id, 0) == 20
+    page.wait_for_function("document.querySelector('#job-counts').textContent.startsWith('20 of 30 done')")
+    assert jobs.run_batch(job_id, 20) is None
+    page.wait_for_selector("#job-result:has-text('Finished')")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.get_attribute("#job-progress", "hx-trigger") is None  # done: no more requests
+    assert "no SNMP credential" in page.inner_text("#job-failures")
+    assert errors == []
