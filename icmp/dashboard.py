@@ -50,4 +50,4 @@ def _context(request: HttpRequest) -> dict:
 def register_panels() -> None:
     """From IcmpConfig.ready()."""
     register(Panel("worst-devices", "Worst devices", "icmp/dashboard/worst.html", _context, order=40,
-                   permission="icmp.view_pingstatus"))
+                   permission="icmp.view_pingstatus", lazy=True))

@@ -1,19 +1,22 @@
-"""SNMP's panel of the dashboard (wardsite/dashboard.py): the busiest interfaces of the fleet, by their busier
-direction over the last minutes, with their use of the link's speed."""
+"""SNMP's panel of the dashboard (wardsite/dashboard.py): the busiest interfaces of the fleet by their busier
+direction at their last poll (ranked by snmp.busiest as the polls go), in and out, and their use of the speed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
 from devices.models import Device
+from snmp import busiest
+from snmp.models import Interface
 from wardsite.dashboard import Panel, register
 from wardsite.numbers import readable, with_prefix
 from wardsite.victoria import VictoriaError, get_client
 
 BUSIEST = 10
-WINDOW = "5m"
+WINDOW = "10m"  # how far back the last rate of an interface is looked for (busiest.STALE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -46,39 +49,43 @@ class Busy:
         return f"{readable(100 * busier / speed, 1)} %" if speed else "–"
 
 
-def busiest() -> list[Busy]:
-    """The BUSIEST interfaces with traffic, busiest first; raises VictoriaError."""
-    client = get_client()
-    rates = f'avg_over_time({{__name__=~"snmp_if_(in|out)_bps"}}[{WINDOW}])'
-    top = [(_key(row), row["metric"].get("ifName", ""), float(row["value"][1])) for row in
-           client.query(f"topk({BUSIEST}, max by (device_id, ifIndex, ifName) ({rates}))")]
-    top = sorted((entry for entry in top if entry[2] > 0 and entry[0][0].isdigit()), key=lambda entry: -entry[2])
-    devices = Device.objects.in_bulk([int(key[0]) for key, _, _ in top])
-    if not devices:
+def busiest_interfaces() -> list[Busy]:
+    """The BUSIEST interfaces with traffic, busiest first: their names and speeds from the database, their last
+    rates from VictoriaMetrics (raises VictoriaError)."""
+    ranked = busiest.top(BUSIEST)
+    devices = Device.objects.in_bulk({device_id for device_id, _, _ in ranked})
+    ranked = [entry for entry in ranked if entry[0] in devices]
+    if not ranked:
         return []
+    wanted = Q()
+    for device_id, if_index, _ in ranked:
+        wanted |= Q(device_id=device_id, if_index=if_index)
+    interfaces = {(row.device_id, row.if_index): row for row in Interface.objects.filter(wanted)}
     selected = "|".join(str(pk) for pk in devices)
-    found: dict[tuple[str, str], dict[str, float]] = {}
-    for row in client.query(f'avg_over_time({{__name__=~"snmp_if_(in|out|speed)_bps", device_id=~"{selected}"}}'
-                            f'[{WINDOW}])'):
-        direction = row["metric"]["__name__"].removeprefix("snmp_if_").removesuffix("_bps")
-        found.setdefault(_key(row), {})[direction] = float(row["value"][1])
-    return [Busy(devices[int(key[0])], name or key[1], found.get(key, {})) for key, name, _ in top
-            if int(key[0]) in devices]
-
-
-def _key(row: dict) -> tuple[str, str]:
-    """(device_id, ifIndex) of a series."""
-    return row["metric"].get("device_id", ""), row["metric"].get("ifIndex", "")
+    rates: dict[tuple[int, int], dict[str, float]] = {}
+    for row in get_client().query(f'last_over_time({{__name__=~"snmp_if_(in|out)_bps", device_id=~"{selected}"}}'
+                                  f'[{WINDOW}])'):
+        labels = row["metric"]
+        direction = labels["__name__"].removeprefix("snmp_if_").removesuffix("_bps")
+        rates.setdefault((int(labels["device_id"]), int(labels["ifIndex"])), {})[direction] = float(row["value"][1])
+    shown = []
+    for device_id, if_index, _ in ranked:
+        interface = interfaces.get((device_id, if_index))
+        speed = {"speed": float(interface.speed_bps)} if interface and interface.speed_bps else {}
+        name = (interface.name or interface.descr) if interface else ""
+        shown.append(Busy(devices[device_id], name or f"ifIndex {if_index}",
+                          {**rates.get((device_id, if_index), {}), **speed}))
+    return shown
 
 
 def _context(request: HttpRequest) -> dict:
     try:
-        return {"window": WINDOW, "interfaces": busiest()}
+        return {"interfaces": busiest_interfaces()}
     except VictoriaError:
-        return {"window": WINDOW, "unavailable": True}
+        return {"unavailable": True}
 
 
 def register_panels() -> None:
     """From SnmpConfig.ready()."""
     register(Panel("busiest-interfaces", "Busiest interfaces", "snmp/dashboard/busiest.html", _context, order=50,
-                   permission="snmp.view_interface"))
+                   permission="snmp.view_interface", lazy=True))

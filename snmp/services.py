@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from devices import services as device_services
 from devices.models import Device
-from snmp import client, counter_state, metrics, poller
+from snmp import busiest, client, counter_state, metrics, poller
 from snmp.client import SNMPError, SNMPTimeout, Target, Value
 from snmp.counters import CounterSample
 from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCredential, SNMPStatus
@@ -269,6 +269,7 @@ def _record(jobs: list[_Job], force: bool, now: datetime) -> dict[int, PollResul
     states = [(job.device, decided[job.device.pk]) for job in unpinged]
     samples = [sample for outcome in outcomes.values() for sample in outcome.samples]
     get_client().write([*samples, *device_services.state_samples(states, now)])
+    busiest.record(samples, now.timestamp())  # the dashboard's busiest interfaces
     return results
 
 

@@ -63,10 +63,13 @@ def api_client_for(user: User) -> APIClient:
 
 @pytest.fixture
 def snmp_counter_state() -> None:
-    """No counter samples left in Redis from earlier tests (device ids repeat between test databases)."""
+    """No counter samples nor interface ranking (snmp.busiest) left in Redis from earlier tests (device ids repeat
+    between test databases)."""
+    from snmp import busiest
     from snmp.counter_state import KEY
     from wardsite import kv
 
     connection = kv.connection()
     for key in connection.scan_iter(KEY.format(device_id="*")):
         connection.delete(key)
+    connection.delete(busiest.KEY, busiest.SEEN)

@@ -12,17 +12,20 @@ from django.utils import timezone
 from alerts.models import Alert, AlertRule
 from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange
+from snmp import busiest
+from snmp.models import Interface
 from tests.test_browser_pages import IMAGES, _page, browser  # noqa: F401 (browser: the fixture)
 from wardsite import heartbeats
 from wardsite.victoria import Sample, get_client
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("victoria_url")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("victoria_url", "snmp_counter_state")]
 DOWN_TOTAL = "#panel-devices tfoot td[data-state=down]"
 
 
 def _network() -> None:
     """Two sites, a few devices down, alerts firing, recent changes, series of loss, RTT and traffic."""
     now, samples, rule = timezone.now(), [], AlertRule.objects.get(builtin="device-down")
+    at = int(time.time() - 2) * 1000  # VictoriaMetrics answers instant queries at whole seconds
     for site, count in (("dc1", 6), ("branch-7", 4)):
         group = DeviceGroup.objects.create(name=site)
         for n in range(count):
@@ -30,11 +33,11 @@ def _network() -> None:
             device = Device.objects.create(name=f"{site}-sw{n}", address=f"127.0.{40 + count}.{n + 1}",
                                            group=group, state=state)
             labels = {"device_id": str(device.pk), "device": device.name}
-            samples += [Sample("ping_rtt_ms", labels, 1.0 + n * 3.7, None), Sample("ping_packet_loss", labels,
-                        100.0 if state == DeviceState.DOWN else n * 2.5, None)]
+            samples += [Sample("ping_rtt_ms", labels, 1.0 + n * 3.7, at), Sample("ping_packet_loss", labels,
+                        100.0 if state == DeviceState.DOWN else n * 2.5, at)]
+            Interface.objects.create(device=device, if_index=1, name="uplink", speed_bps=10**9)
             iface = {**labels, "ifIndex": "1", "ifName": "uplink"}
-            samples += [Sample("snmp_if_in_bps", iface, n * 41e6, None),
-                        Sample("snmp_if_out_bps", iface, n * 13e6, None), Sample("snmp_if_speed_bps", iface, 1e9, None)]
+            samples += [Sample("snmp_if_in_bps", iface, n * 41e6, at), Sample("snmp_if_out_bps", iface, n * 13e6, at)]
             if state == DeviceState.DOWN:
                 DeviceStateChange.objects.create(device=device, previous="up", new="down", reason="3 failed cycles")
                 Alert.objects.create(rule=rule, device=device, fingerprint=device.name, severity="critical",
@@ -42,6 +45,7 @@ def _network() -> None:
                                      labels=labels)
     get_client().write(samples)
     get_client().flush()
+    busiest.record(samples, time.time())  # as the polls rank them
     for loop in ("beat", "icmp", "snmp", "alerts"):
         heartbeats.beat(loop, time.time() - 4)
 
@@ -55,6 +59,8 @@ def test_the_dashboard_shows_the_databases_counts_and_refreshes_them_in_place(br
     page, errors = _page(browser, live_server, operator)
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_function("window.htmx !== undefined")
+    page.wait_for_selector("#panel-worst-devices table")  # the panels that read VictoriaMetrics load after the page
+    page.wait_for_selector("#panel-busiest-interfaces table")
     assert int(page.inner_text(DOWN_TOTAL)) == Device.objects.filter(state=DeviceState.DOWN).count() == 2
     assert int(page.inner_text("#panel-devices tfoot td[data-state=up]")) == 8
     assert int(page.inner_text("#panel-alerts tr[data-severity=critical] td[data-count=firing]")) == 2

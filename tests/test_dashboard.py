@@ -16,9 +16,11 @@ from django.utils import timezone
 from alerts.models import Alert, AlertRule
 from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange
+from snmp import busiest
+from snmp.models import Interface
 from tests.fixtures import user_with
 from tests.services import free_port
-from wardsite import heartbeats
+from wardsite import heartbeats, kv
 from wardsite.victoria import Sample, get_client
 
 pytestmark = pytest.mark.django_db
@@ -146,25 +148,42 @@ def test_the_worst_devices_by_loss_and_rtt_over_the_last_minutes(admin_client):
     assert "gone" not in page
 
 
-@pytest.mark.usefixtures("victoria_url")
+@pytest.mark.usefixtures("victoria_url", "snmp_counter_state")
 def test_the_busiest_interfaces_by_their_busier_direction_with_their_use_of_the_speed(admin_client):
     router = Device.objects.create(name="core", address="127.0.33.1")
-    now, samples = int(time.time()), []
+    now, samples = time.time(), []
     for index, name, inbound, outbound in ((1, "ge-0/0/1", 200e6, 10e6), (2, "ge-0/0/2", 1e6, 500e6),
-                                           (3, "ge-0/0/3", 0.0, 0.0)):
+                                           (3, "ge-0/0/3", 0.0, 0.0), (4, "ge-0/0/4", 1e3, 0.0)):
+        Interface.objects.create(device=router, if_index=index, name=name, speed_bps=1e9 if index < 4 else None)
         labels = {"device_id": str(router.pk), "device": "core", "ifIndex": str(index), "ifName": name}
-        for ago in range(0, 300, 60):
-            at = (now - ago) * 1000
-            samples += [Sample("snmp_if_in_bps", labels, inbound, at), Sample("snmp_if_out_bps", labels, outbound, at),
-                        Sample("snmp_if_speed_bps", labels, 1e9, at)]
+        at = int(now - 2) * 1000  # VictoriaMetrics answers an instant query at a whole second: not in the future
+        samples += [Sample("snmp_if_in_bps", labels, inbound, at), Sample("snmp_if_out_bps", labels, outbound, at)]
     _write(samples)
+    busiest.record(samples, now)  # as a poll of the router records them
     rows = re.findall(r"<td>([^<]+)</td>\s*<td class=\"number\">([^<]+)</td><td class=\"number\">([^<]+)</td>"
                       r"<td class=\"number\">([^<]+)</td>", _panel(admin_client, "busiest-interfaces"))
-    assert rows == [("ge-0/0/2", "1 Mbit/s", "500 Mbit/s", "50 %"), ("ge-0/0/1", "200 Mbit/s", "10 Mbit/s", "20 %")]
+    assert rows == [("ge-0/0/2", "1 Mbit/s", "500 Mbit/s", "50 %"), ("ge-0/0/1", "200 Mbit/s", "10 Mbit/s", "20 %"),
+                    ("ge-0/0/4", "1 kbit/s", "0 bit/s", "–")]  # no traffic: not listed; no speed: no share
 
 
+@pytest.mark.usefixtures("snmp_counter_state")
+def test_interfaces_not_polled_for_a_while_leave_the_ranking():
+    def rate(device_id: int, value: float) -> Sample:
+        return Sample("snmp_if_in_bps", {"device_id": str(device_id), "ifIndex": "1"}, value)
+
+    now = time.time()
+    busiest.record([rate(1, 9e9)], now - busiest.STALE_SECONDS - 60)  # the busiest once, then no poll answered
+    assert busiest.top(5, now=now) == []  # too old to show, even before it is pruned
+    busiest.record([rate(2, 5.0), rate(3, 7.0)], now)
+    assert busiest.top(5, now=now) == [(3, 1, 7.0), (2, 1, 5.0)]
+    assert kv.connection().zscore(busiest.KEY, "1:1") is None  # pruned as the next batch was recorded
+
+
+@pytest.mark.usefixtures("snmp_counter_state")
 def test_panels_say_when_victoriametrics_cannot_be_read(admin_client, settings):
     settings.VICTORIA_URL = f"http://127.0.0.1:{free_port()}"
+    router = Device.objects.create(name="core", address="127.0.33.2")
+    busiest.record([Sample("snmp_if_in_bps", {"device_id": str(router.pk), "ifIndex": "1"}, 1e6)], time.time())
     assert "VictoriaMetrics cannot be read" in _panel(admin_client, "worst-devices")
     assert "VictoriaMetrics cannot be read" in _panel(admin_client, "busiest-interfaces")
     assert admin_client.get("/admin/").status_code == 200
@@ -198,7 +217,10 @@ def test_the_index_refreshes_each_panel_from_its_own_url(admin_client, settings)
     panels = re.findall(r'id="panel-([\w-]+)" hx-get="([^"]+)"\s+hx-trigger="([^"]+)"', page)
     assert [name for name, _, _ in panels] == ["devices", "alerts", "state-changes", "worst-devices",
                                                "busiest-interfaces", "collectors"]
-    assert all(url == f"/admin/dashboard/{name}/" and trigger == "every 7s, refresh" for name, url, trigger in panels)
+    lazy = {"worst-devices", "busiest-interfaces"}  # they read VictoriaMetrics: loaded after the page
+    assert all(url == f"/admin/dashboard/{name}/" and trigger == ("load, " if name in lazy else "") + "every 7s, refresh"
+               for name, url, trigger in panels)
+    assert page.count("Loading…") == len(lazy)
     assert "wardsite/vendor/htmx/htmx.min.js" in page
 
 

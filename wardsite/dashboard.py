@@ -28,6 +28,7 @@ class Panel:
     context: Context
     order: int
     permission: str = ""  # "app.codename" the user needs to see it; empty: every staff user
+    lazy: bool = False  # filled in after the page has loaded (one that reads VictoriaMetrics: never holds the page)
 
     def visible_to(self, request: HttpRequest) -> bool:
         return not self.permission or request.user.has_perm(self.permission)
@@ -36,6 +37,12 @@ class Panel:
         """The panel's inner HTML (its title and body), as the index shows it and its URL returns it."""
         body = render_to_string(self.template, {"panel": self, **self.context(request)}, request)
         return mark_safe(body)  # noqa: S308 - rendered by the template engine, which escaped what it printed
+
+    def first_render(self, request: HttpRequest) -> SafeString:
+        """What the index shows before htmx refreshes it: the panel, or for a lazy one its title."""
+        if self.lazy:
+            return render_to_string("wardsite/dashboard/loading.html", {"panel": self}, request)
+        return self.render(request)
 
 
 _panels: dict[str, Panel] = {}

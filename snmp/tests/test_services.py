@@ -7,7 +7,7 @@ from pysnmp.proto.rfc1902 import Counter32, Counter64, TimeTicks
 
 from devices import services as device_services
 from devices.models import Device
-from snmp import services
+from snmp import busiest, services
 from snmp.models import Interface, MonitoringItem, SNMPCredential, SNMPStatus
 from tests.worker import wait_for
 from wardsite.victoria import get_client
@@ -106,6 +106,8 @@ class TestCounters:
         # 60 s of uptime later: 750,000 octets in on eth1 (100 kbit/s); eth2's Counter32 wrapped after 1,500 octets
         self.set(snmpsim, 106_000, hc_in=751_000, legacy_in=500)
         assert self.rates(device) == {"eth1": 100_000.0, "eth2": 200.0}
+        ranked = [(if_index, rate) for device_id, if_index, rate in busiest.top(100) if device_id == device.pk]
+        assert ranked == [(1, 100_000.0), (2, 200.0)]  # the dashboard's busiest interfaces, as polled
         wait_for(lambda: latest(f'snmp_if_in_bps{{device_id="{device.pk}"}}') == {"eth1": 100_000.0, "eth2": 200.0},
                  10, "the rates in VictoriaMetrics")
 

@@ -9,7 +9,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def dashboard_panels(context: template.Context) -> list[tuple[dashboard.Panel, str]]:
     request = context["request"]
-    return [(panel, panel.render(request)) for panel in dashboard.visible(request)]
+    return [(panel, panel.first_render(request)) for panel in dashboard.visible(request)]
 
 
 @register.simple_tag
