@@ -4,7 +4,7 @@ asked by one client, then by 8 clients at once (on the same 2 cores). Beside eac
 table), measured in the same run, as the baseline. Figures only, no pass/fail; the goals are p95 < 50 ms for the
 API and < 300 ms for the admin changelist (issue 16).
 
-Everything is real: PostgreSQL (a database made for the run), Redis (database 11), VictoriaMetrics (a temporary
+Everything is real: PostgreSQL (a database made for the run), Redis (database 10), VictoriaMetrics (a temporary
 directory). Example:
     .venv/bin/python bench/api_latency.py --devices 10000 --requests 200
 """

@@ -3,7 +3,7 @@ states, write the series), beside its pinging alone (`icmp.services.ping_devices
 the bookkeeping around the pinger costs. Steady state: the devices are up already, as in every cycle but the first
 (printed apart: every device goes from unknown to up, a state change each).
 
-Real PostgreSQL (a database made for the run), Redis (database 11) and VictoriaMetrics; devices on loopback
+Real PostgreSQL (a database made for the run), Redis (database 10) and VictoriaMetrics; devices on loopback
 (every 127.x answers), the default packet settings (3 packets). The goal is at most 0.3 ms of CPU per device per
 cycle (issue 16). Example:
     .venv/bin/python bench/icmp_cycle.py --devices 1000,4000

@@ -1,5 +1,5 @@
 """What the whole-stack benchmarks share: a PostgreSQL database of their own, migrated, and a VictoriaMetrics in
-a temporary directory (Redis database 11, emptied). Import it first: it sets the environment Django reads.
+a temporary directory (Redis database 10, emptied). Import it first: it sets the environment Django reads.
 `own_services()` (entered before `stack()`) puts the database and Redis on a PostgreSQL cluster and a redis-server
 of the bench's own instead, so that their CPU and memory are the bench's alone."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 DATABASE = "wardflux_bench"
-os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL="redis://127.0.0.1:6379/11",
+os.environ.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL="redis://127.0.0.1:6379/10",
                   DJANGO_SETTINGS_MODULE="wardsite.settings", DATABASE_CONN_MAX_AGE="0")
 
 import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests)

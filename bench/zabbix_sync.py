@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack  # noqa: E402  (the benches' environment: test keys, Redis database 11, settings module)
+import stack  # noqa: E402  (the benches' environment: test keys, Redis database 10, settings module)
 
 DATABASE = "wardflux_bench_zabbix"
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
@@ -188,7 +188,7 @@ def floor_read(url: str, token: str, groupids: list[str]) -> tuple[float, dict[s
 # --- our side -------------------------------------------------------------------------------------------------------
 
 def our_database() -> None:
-    """A fresh database of the bench's own, migrated, Django set up; Redis database 11 emptied (as bench/stack.py)."""
+    """A fresh database of the bench's own, migrated, Django set up; Redis database 10 emptied (as bench/stack.py)."""
     import django
     import psycopg2
 
