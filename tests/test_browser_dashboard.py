@@ -14,7 +14,7 @@ from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange
 from snmp import busiest
 from snmp.models import Interface
-from tests.test_browser_pages import IMAGES, _page, browser  # noqa: F401 (browser: the fixture)
+from tests.browser_pages import IMAGES, logged_in_page
 from wardsite import heartbeats
 from wardsite.victoria import Sample, get_client
 
@@ -56,7 +56,7 @@ def test_the_dashboard_shows_the_databases_counts_and_refreshes_them_in_place(br
     operator.save()
     settings.DASHBOARD_REFRESH_SECONDS = 5  # the least allowed: the timer's refresh is seen within the test
     _network()
-    page, errors = _page(browser, live_server, operator)
+    page, errors = logged_in_page(browser, live_server, operator)
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_function("window.htmx !== undefined")
     page.wait_for_selector("#panel-worst-devices table")  # the panels that read VictoriaMetrics load after the page

@@ -2,56 +2,17 @@
 real series in VictoriaMetrics. A screenshot of each page goes into docs/img/ from the same run."""
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import User
-from django.test import Client
 
 from devices.models import Device
 from snmp.models import Interface, MonitoringItem
+from tests.browser_pages import IMAGES, logged_in_page
 from wardsite.victoria import Sample, get_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("victoria_url")]
-IMAGES = Path(__file__).resolve().parent.parent / "docs" / "img"
 DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: make test installs it (Debian package chromium)"
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-    try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            yield launched
-            launched.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def _page(browser, live_server, user: User):
-    """A page logged in as `user`, and the list its console errors and uncaught exceptions go to."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 else None)
-    return page, errors
 
 
 def _history(device: Device) -> None:
@@ -79,7 +40,7 @@ def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query
         Interface.objects.create(device=device, if_index=n, name=f"ge-0/0/{n}", descr=f"GigabitEthernet0/0/{n}",
                                  alias="uplink" if n == 2 else "")
     _history(device)
-    page, errors = _page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, admin_user)
     page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
     page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
     drawn = page.evaluate("Object.fromEntries(Object.entries(window.wardGraphs.charts).map(([key, chart]) => "
@@ -112,7 +73,7 @@ def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query
 
 def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, admin_user):
     device = Device.objects.create(name="edge-router-2", address="127.0.0.2")
-    page, errors = _page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, admin_user)
     page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
     page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
     page.fill("[name=graph-start]", "2026-11-02T00:00")
@@ -129,7 +90,7 @@ def test_a_bulk_job_page_follows_its_progress_without_reloading(browser, live_se
     from wardsite import jobs
 
     Device.objects.bulk_create(Device(name=f"plain-{n:02d}", address=f"127.0.3.{n + 1}") for n in range(30))
-    page, errors = _page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, admin_user)
     page.goto(f"{live_server.url}/admin/devices/device/")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "test_snmp")
