@@ -125,3 +125,9 @@ def device_by_ref(ref: str) -> Device:
     if device is None:
         raise Device.DoesNotExist(f"no device named or numbered {quote(ref)}")
     return device
+
+
+def poller_queues(device_ids: Iterable[int]) -> dict[int, str]:
+    """The Celery queue of each device's poller: its group's `poller_queue`, "" for the central workers."""
+    pinned = Device.objects.filter(pk__in=list(device_ids)).values_list("pk", "group__poller_queue")
+    return {pk: queue or "" for pk, queue in pinned}

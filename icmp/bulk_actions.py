@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 
 from devices.models import Device
+from devices.services import poller_queues
 from icmp import services
 from wardsite.jobs import BatchResult, JobKind
 from wardsite.numbers import LOSS_DECIMALS, RTT_DECIMALS, readable
@@ -35,4 +36,5 @@ def ping_batch(device_ids: list[int], params: dict[str, Any]) -> BatchResult:
 
 
 # one cycle pings its whole batch at once (about one timeout): a scheduler's batch, and 20 at once in the request
-PING_NOW = JobKind("icmp.ping_now", "Ping now", ping_batch, batch_size=settings.ICMP_BATCH_SIZE, sync_limit=20)
+PING_NOW = JobKind("icmp.ping_now", "Ping now", ping_batch, batch_size=settings.ICMP_BATCH_SIZE, sync_limit=20,
+                   route=poller_queues)

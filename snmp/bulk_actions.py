@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 
 from devices.models import Device
+from devices.services import poller_queues
 from snmp import services
 from snmp.client import SNMPError
 from wardsite.jobs import BatchResult, JobKind
@@ -56,6 +57,7 @@ def poll_batch(device_ids: list[int], params: dict[str, Any]) -> BatchResult:
 
 # A test asks one device after another, each up to its credential's timeout × (retries + 1) (4 s by default) when it
 # does not answer: 3 at most while the page waits, 20 a batch (80 s at worst, well inside the task's time limit).
-TEST = JobKind("snmp.test", "Test SNMP", test_batch, batch_size=20, sync_limit=3)
+TEST = JobKind("snmp.test", "Test SNMP", test_batch, batch_size=20, sync_limit=3, route=poller_queues)
 # A poll has the batch in flight at once, bounded by SNMP_BATCH_DEADLINE_SECONDS: the scheduler's batch size.
-POLL = JobKind("snmp.poll", "Poll SNMP now", poll_batch, batch_size=settings.SNMP_BATCH_SIZE, sync_limit=10)
+POLL = JobKind("snmp.poll", "Poll SNMP now", poll_batch, batch_size=settings.SNMP_BATCH_SIZE, sync_limit=10,
+               route=poller_queues)

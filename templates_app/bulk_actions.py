@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from devices.services import poller_queues
 from snmp import services as snmp_services
 from snmp.bulk_actions import devices_of, reason
 from snmp.client import SNMPError
@@ -51,4 +52,5 @@ def auto_batch(device_ids: list[int], params: dict[str, Any]) -> BatchResult:
 # Applying is database work (~10 queries a device) plus a walk per table-discovery column: 10 at once in the request.
 APPLY = JobKind("templates.apply", "Apply a template", apply_batch, batch_size=100, sync_limit=10)
 # Picking may ask each device its system group first, one after another (see snmp.bulk_actions.TEST).
-AUTO = JobKind("templates.auto", "Pick and apply the matching template", auto_batch, batch_size=20, sync_limit=3)
+AUTO = JobKind("templates.auto", "Pick and apply the matching template", auto_batch, batch_size=20, sync_limit=3,
+               route=poller_queues)

@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from devices.models import Device
+from devices.models import Device, DeviceGroup
 from snmp.models import MonitoringItem, SNMPCredential
 from templates_app.document import parse_document
 from templates_app.library import save_spec
@@ -174,3 +174,35 @@ def test_a_batch_that_raises_fails_its_items_and_a_redelivered_batch_counts_once
     assert job.failures[0] == ("#10", "last of its batch")
     assert job.failures[1] == ("#11", "the batch failed: RuntimeError: wires crossed")
     assert kv.connection().ttl(jobs.KEY.format(id=job_id)) > 0
+
+
+def record_batch(ids: list[int], params: dict) -> jobs.BatchResult:
+    return jobs.BatchResult(failures=[(f"#{pk}", "seen") for pk in ids])
+
+
+def test_a_routed_jobs_batches_go_to_each_devices_queue_and_never_span_two(db):
+    kv.connection().flushdb()
+    far = {2, 4, 5}
+    jobs.register(jobs.JobKind("tests.routed", "Routed", record_batch, batch_size=2,
+                               route=lambda ids: {pk: "site-far" if pk in far else "" for pk in ids}))
+    job_id = jobs.start("tests.routed", [1, 2, 3, 4, 5], {}, user_id=1)
+    broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    assert broker.llen(django_settings.CELERY_TASK_DEFAULT_QUEUE) == 1 and broker.llen("site-far") == 0
+    assert jobs.run_batch(job_id, 0) == 2  # 1 and 3: the central ones, cut where the far ones begin
+    jobs.send(job_id, 2)
+    assert broker.llen("site-far") == 1  # the next batch waits for the far site's poller
+    assert jobs.run_batch(job_id, 2) == 4 and jobs.run_batch(job_id, 4) is None
+    assert [label for label, _ in jobs.progress(job_id).failures] == ["#1", "#3", "#2", "#4", "#5"]
+
+
+def test_pinging_a_remote_sites_devices_now_runs_on_its_own_poller(transactional_db, victoria_url, tmp_path,
+                                                                  admin_client):
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+    group = DeviceGroup.objects.create(name="far", poller_queue="site-far")
+    make_devices(3, prefix="far", group=group)
+    Device.objects.update(icmp_enabled=True)
+    response = admin_client.post(DEVICES_URL, {"action": "ping_now", "_selected_action": list(
+        Device.objects.values_list("pk", flat=True))})  # 3: few enough to run at once, were they central
+    assert response.status_code == 302 and response["Location"].startswith("/admin/jobs/"), response
+    with run_worker(tmp_path / "far.log", "-Q", "site-far", "--concurrency", "1"):  # the site's poller, alone
+        assert counts(follow(admin_client, response["Location"], timeout=120)) == (3, 3, 3, 0)

@@ -16,12 +16,12 @@ REFRESH_SECONDS = 2
 
 def bulk_action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, name: str,
                 params: dict[str, Any] | None = None) -> HttpResponseRedirect | None:
-    """Run the job kind `name` over the selection: a small one at once, each outcome a message; a bigger one as a
-    background job, answered at once with its progress page. The action's own permissions were checked by the
+    """Run the job kind `name` over the selection: a small one at once, each outcome a message; a bigger one (or
+    one that must run on a remote site's poller) as a background job, answered at once with its progress page. The action's own permissions were checked by the
     admin before it was called."""
     kind = jobs.kind_named(name)
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-    if len(ids) > kind.sync_limit:
+    if not kind.runs_here(ids):
         job_id = jobs.start(name, ids, params or {}, user_id=request.user.pk)
         return HttpResponseRedirect(reverse("job-progress", args=[job_id]))
     result = jobs.run_now(name, ids, params or {})

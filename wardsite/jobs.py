@@ -24,7 +24,8 @@ from wardsite import kv
 logger = logging.getLogger(__name__)
 
 JOB_TTL_SECONDS = 24 * 3600  # a finished job's page stays readable for a day
-KEY = "wardflux:job:{id}"  # hash: kind, user_id, total, done (also the next batch's offset), failed, started, finished
+KEY = "wardflux:job:{id}"  # hash: kind, params, user_id, total, done (also the next batch's offset), failed, queues,
+# started, finished
 IDS_KEY = KEY + ":ids"  # list of the selected ids, in the order they are run
 FAILURES_KEY = KEY + ":failures"  # list of JSON [label, reason]
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -43,17 +44,30 @@ class BatchResult:
 
 
 BatchRunner = Callable[[list[int], dict[str, Any]], BatchResult]
+Router = Callable[[Sequence[int]], dict[int, str]]  # each id's Celery queue, "" for the default one
 
 
 @dataclass(frozen=True)
 class JobKind:
-    """A kind of bulk job: `run(ids, params)` does one batch; selections up to `sync_limit` run in the request."""
+    """A kind of bulk job: `run(ids, params)` does one batch; selections up to `sync_limit` run in the request.
+
+    Work that must run where the device is (a ping, an SNMP request: a remote site's poller) has a `route`; its
+    batches go to each device's queue, and a selection with a device of a remote poller never runs in the request.
+    """
 
     name: str
     title: str
     run: BatchRunner
     batch_size: int = 100
     sync_limit: int = 10
+    route: Router | None = None
+
+    def queues(self, ids: Sequence[int]) -> dict[int, str]:
+        return self.route(ids) if self.route else {}
+
+    def runs_here(self, ids: Sequence[int]) -> bool:
+        """Whether the selection is small enough and local enough to run in the request."""
+        return len(ids) <= self.sync_limit and not any(self.queues(ids).values())
 
 
 @dataclass(frozen=True)
@@ -100,14 +114,17 @@ def run_now(name: str, ids: Sequence[int], params: dict[str, Any]) -> BatchResul
 
 
 def start(name: str, ids: Sequence[int], params: dict[str, Any], user_id: int) -> str:
-    """Record a new job over `ids` for the user and queue its first batch; returns the job's id."""
-    from wardsite.tasks import run_job  # the task calls back into this module
-
+    """Record a new job over `ids` for the user and queue its first batch; returns the job's id. A routed kind's
+    ids are run queue by queue (a batch never spans two)."""
     kind, job_id = _kinds[name], uuid.uuid4().hex
+    queues = kind.queues(ids)
+    ids = sorted(ids, key=lambda pk: queues.get(pk, ""))  # stable: the selection's order within a queue
+    segments = [[n, queues.get(pk, "")] for n, pk in enumerate(ids)
+                if n == 0 or queues.get(pk, "") != queues.get(ids[n - 1], "")]
     pipe = kv.connection().pipeline()
     pipe.hset(KEY.format(id=job_id), mapping={
         "kind": kind.name, "params": json.dumps(params), "user_id": user_id, "total": len(ids), "done": 0,
-        "failed": 0, "started": time.time()})
+        "failed": 0, "queues": json.dumps(segments), "started": time.time()})
     if ids:
         pipe.rpush(IDS_KEY.format(id=job_id), *ids)
     else:
@@ -115,8 +132,28 @@ def start(name: str, ids: Sequence[int], params: dict[str, Any], user_id: int) -
     _expire(pipe, job_id)
     pipe.execute()
     if ids:
-        run_job.delay(job_id, 0)
+        send(job_id, 0)
     return job_id
+
+
+def send(job_id: str, offset: int) -> None:
+    """Queue the job's batch at `offset` on its devices' queue (the default one unless routed elsewhere)."""
+    from wardsite.tasks import run_job  # the task calls back into this module
+
+    queue, _ = _segment(kv.connection(), job_id, offset)
+    run_job.apply_async((job_id, offset), **({"queue": queue} if queue else {}))
+
+
+def _segment(connection: redis.Redis, job_id: str, offset: int) -> tuple[str, int | None]:
+    """The queue of the job's ids from `offset` on, and where the next queue's ids begin (None: at the end)."""
+    segments = json.loads(connection.hget(KEY.format(id=job_id), "queues") or "[]")
+    queue, end = "", None
+    for start, name in segments:
+        if start <= offset:
+            queue, end = name, None
+        elif end is None:
+            end = start
+    return queue, end
 
 
 def run_batch(job_id: str, offset: int) -> int | None:
@@ -127,7 +164,9 @@ def run_batch(job_id: str, offset: int) -> int | None:
     if name is None or int(done) != offset:
         return None
     kind = _kinds[name.decode()]
-    ids = [int(pk) for pk in connection.lrange(IDS_KEY.format(id=job_id), offset, offset + kind.batch_size - 1)]
+    _, segment_end = _segment(connection, job_id, offset)
+    last = offset + kind.batch_size - 1 if segment_end is None else min(offset + kind.batch_size, segment_end) - 1
+    ids = [int(pk) for pk in connection.lrange(IDS_KEY.format(id=job_id), offset, last)]
     result = _run_guarded(kind, ids, json.loads(params))
     return _record(connection, job_id, offset, len(ids), result.failures)
 

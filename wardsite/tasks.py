@@ -43,4 +43,4 @@ def run_job(job_id: str, offset: int) -> None:
     """One batch of a bulk job (wardsite/jobs.py), then the next batch as a task of its own."""
     following = jobs.run_batch(job_id, offset)
     if following is not None:
-        run_job.delay(job_id, following)
+        jobs.send(job_id, following)
