@@ -1,5 +1,5 @@
 """The availability report in the admin (Reports on the admin's front page): the same rows as
-/api/v1/reports/availability, with a link to them as CSV."""
+/api/v1/reports/availability, the devices chosen with the same filters, with a link to them as CSV."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -12,9 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from alerts import availability
-from devices.models import Device, DeviceGroup
+from alerts.filtersets import REPORTED, ReportDeviceFilterSet
 
 CUSTOM = "custom"
+LISTED = ("group", "tag")  # filters offered as a list to choose from (few rows), the others typed
 
 
 class ReportForm(forms.Form):
@@ -23,7 +24,6 @@ class ReportForm(forms.Form):
                                required=False)
     start = forms.DateTimeField(required=False, help_text="For “From … to …”, e.g. 2026-11-01 00:00 (TIME_ZONE).")
     end = forms.DateTimeField(required=False)
-    group = forms.ModelChoiceField(DeviceGroup.objects.all(), required=False, empty_label="All devices")
     by = forms.ChoiceField(choices=[("device", "Device"), ("group", "Group")], initial="device",
                            label="A row per", required=False)
     exclude_maintenance = forms.BooleanField(required=False, label="Leave maintenance windows out")
@@ -40,28 +40,34 @@ class ReportForm(forms.Form):
             self.add_error(exc.field, str(exc))
         return data
 
-    def api_query(self) -> str:
-        """The same report's query string for /api/v1/reports/availability (as CSV)."""
+    def api_query(self, filters: ReportDeviceFilterSet) -> str:
+        """The same report's query string for /api/v1/reports/availability (as CSV), with the same filters."""
         data = self.cleaned_data
         query = {"start": data["span"][0].isoformat(), "end": data["span"][1].isoformat(), "by": data["by"],
                  "exclude_maintenance": str(data["exclude_maintenance"]).lower(), "format": "csv"}
-        if data["group"]:
-            query["group"] = data["group"].pk
-        return urlencode(query)
+        given = {name: filters.data.getlist(name) for name in filters.filters if any(filters.data.getlist(name))}
+        return urlencode({**query, **given}, doseq=True)
+
+
+def device_filters(request: HttpRequest) -> ReportDeviceFilterSet:
+    """The report's device filters from the query string; groups and tags offered as lists."""
+    filters = ReportDeviceFilterSet(request.GET or None, queryset=REPORTED)
+    for name in LISTED:
+        field = filters.form.fields[name]
+        field.empty_label = "Any"
+        field.widget = forms.Select(choices=field.choices)
+    return filters
 
 
 def availability_report(request: HttpRequest) -> TemplateResponse:
     if not request.user.has_perm("devices.view_device"):
         raise PermissionDenied
-    form = ReportForm(request.GET or None)
+    form, filters = ReportForm(request.GET or None), device_filters(request)
     rows, csv_url = None, None
-    if form.is_bound and form.is_valid():
-        devices = Device.objects.select_related("group").prefetch_related("tags").order_by("name")
-        if form.cleaned_data["group"]:
-            devices = devices.filter(group=form.cleaned_data["group"])
-        rows = availability.report(list(devices), form.cleaned_data["span"], form.cleaned_data["by"],
+    if form.is_bound and all([form.is_valid(), filters.is_valid()]):  # both, for the errors of both
+        rows = availability.report(list(filters.qs), form.cleaned_data["span"], form.cleaned_data["by"],
                                    form.cleaned_data["exclude_maintenance"])
-        csv_url = f"{reverse('reports-api:availability')}?{form.api_query()}"
+        csv_url = f"{reverse('reports-api:availability')}?{form.api_query(filters)}"
     return TemplateResponse(request, "alerts/availability_report.html", {
-        **admin.site.each_context(request), "title": "Availability report", "form": form, "rows": rows,
-        "csv_url": csv_url, "span": form.cleaned_data.get("span") if rows is not None else None})
+        **admin.site.each_context(request), "title": "Availability report", "form": form, "filters": filters.form,
+        "rows": rows, "csv_url": csv_url, "span": form.cleaned_data.get("span") if rows is not None else None})

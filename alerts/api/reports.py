@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -12,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import availability
-from devices.filtersets import DeviceFilterSet
-from devices.models import Device
+from alerts.filtersets import REPORTED, ReportDeviceFilterSet
+
 
 class ReportQuerySerializer(serializers.Serializer):
     """What the report covers: the last `period`, or from `start` to `end` (both, ISO 8601)."""
@@ -85,11 +86,12 @@ class CSVRenderer(BaseRenderer):
 class AvailabilityReportView(GenericAPIView):
     """Availability per device or per group over a period: availability %, downtime, incidents and MTTR, from the
     devices' state history with each outage dated from its first failed ping cycle (VictoriaMetrics). The devices
-    are chosen with the device list's filters (`group`, `tag`, `state`, ...); `?format=csv` for a spreadsheet."""
+    are chosen with the device list's filters (`group`, `tag`, `state`, `search`...); `?format=csv` for a
+    spreadsheet."""
 
-    queryset = Device.objects.select_related("group").prefetch_related("tags").order_by("name")
-    filterset_class = DeviceFilterSet
-    search_fields = ["name", "address"]
+    queryset = REPORTED
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReportDeviceFilterSet
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     pagination_class = None
 

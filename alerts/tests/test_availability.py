@@ -7,19 +7,24 @@ import html
 import io
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
+import requests
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts import availability
 from alerts.models import MaintenanceWindow
 from devices.choices import DeviceState
-from devices.models import Device, DeviceGroup, DeviceStateChange
+from devices.models import Device, DeviceGroup, DeviceStateChange, Tag
 from icmp import services
 from icmp.models import PingSettings
 from tests.worker import wait_for
-from wardsite.victoria import get_client
+from wardsite.victoria import Sample, get_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("victoria_url")]
 
@@ -176,6 +181,27 @@ def test_the_admin_report_shows_the_rows_and_links_them_as_csv(admin_client, fle
     assert 'href="/admin/reports/availability/"' in admin_client.get("/admin/").content.decode()
 
 
+def test_the_admin_report_takes_the_device_list_filters_and_links_them_to_the_csv(admin_client, fleet):
+    edge = Tag.objects.create(name="edge")
+    for name in ("a", "c"):
+        fleet[name].tags.add(edge)
+    period = {"period": "custom", "start": _local(0), "end": _local(60)}
+    response = admin_client.get("/admin/reports/availability/", {**period, "tag": "edge", "search": "a"})
+    page = response.content.decode()
+    assert re.findall(r"<tr><td>([^<]*)</td>", page) == ["a"]
+    csv_url = html.unescape(re.search(r'id="report-csv" href="([^"]+)"|href="([^"]+)" id="report-csv"', page)
+                            .group(2))
+    assert [row["name"] for row in csv.DictReader(io.StringIO(admin_client.get(csv_url).content.decode()))] == ["a"]
+    assert [row["name"] for row in _report(admin_client, tag=edge.pk, search="c")["results"]] == ["c"]
+
+
+def test_the_admin_report_refuses_a_bad_filter_on_its_form(admin_client, fleet):
+    response = admin_client.get("/admin/reports/availability/", {"tag": "nope", "state": "sideways"})
+    assert response.status_code == 200 and 'id="report"' not in response.content.decode()
+    assert set(response.context["filters"].errors) == {"tag", "state"}
+    assert "nope" in response.context["filters"].errors["tag"][0]
+
+
 def test_the_admin_report_refuses_a_bad_period_on_its_form(admin_client):
     response = admin_client.get("/admin/reports/availability/", {"period": "custom", "start": _local(60),
                                                                 "end": _local(0)})
@@ -195,3 +221,65 @@ def test_a_one_off_window_saved_without_an_end_is_open_ended(fleet):
     window.devices.add(fleet["a"])
     [row] = availability.by_device([fleet["a"]], (_at(0), _at(60)), exclude_maintenance=True)
     assert row.monitored_seconds == 45 * 60
+
+
+@contextmanager
+def _victoria_queries() -> Iterator[list[str]]:
+    """The queries sent to VictoriaMetrics meanwhile, as a response hook of the client's HTTP session sees them."""
+    asked: list[str] = []
+
+    def seen(response: requests.Response, **kwargs: object) -> None:
+        if response.request.path_url == "/api/v1/query":
+            asked.append(response.request.body)
+
+    hooks = get_client()._session.hooks["response"]
+    hooks.append(seen)
+    try:
+        yield asked
+    finally:
+        hooks.remove(seen)
+
+
+def _ping_up(device: Device, *failed: tuple[float, float]) -> None:
+    """`ping_up` of the device every 10 s from T0 - 20 min to T0 + 60 min: 0 in the `failed` (from, to) minutes."""
+    client = get_client()
+    client.write([Sample("ping_up", {"device_id": str(device.pk), "device": device.name},
+                         0.0 if any(start <= k / 6 < end for start, end in failed) else 1.0,
+                         int(_at(k / 6).timestamp() * 1000)) for k in range(-120, 361)])
+    client.flush()
+
+
+def test_outages_are_dated_from_their_first_failed_ping_asked_together(fleet, monkeypatch):
+    _ping_up(fleet["a"], (9.5, 40))  # 30 s before it was confirmed down at 10
+    b = Device.objects.create(name="b2", address="127.0.3.8")
+    _history(b, (-30, "up"), (5, "down"), (15, "up"), (30, "down"), (35, "up"))
+    _ping_up(b, (4, 15), (29.5, 35))
+    _history(fleet["d"], (45, "down"), (50, "up"))  # never pinged: from when it was confirmed down
+    devices, span = [fleet["a"], b, fleet["d"]], (_at(0), _at(60))
+    with _victoria_queries() as asked:
+        rows = availability.by_device(devices, span)
+    assert len(asked) == 1  # four outages, one query
+    assert [(row.downtime_seconds / 60, row.incidents, row.mttr_minutes) for row in rows] == [
+        (30.5, 1, 30.5), (16.5, 2, 8.25), (5.0, 1, 5.0)]
+    monkeypatch.setattr(availability, "QUERY_LENGTH", 1)  # a query per outage: the same answers
+    with _victoria_queries() as asked:
+        assert availability.by_device(devices, span) == rows
+    assert len(asked) == 4
+
+
+def test_a_report_asks_as_many_queries_for_many_devices_and_windows_as_for_few():
+    def measured(n: int) -> tuple[int, int]:
+        group = DeviceGroup.objects.create(name=f"group {n}")
+        for k in range(n):
+            device = Device.objects.create(name=f"r{n}-{k}", address=f"127.0.{n}.{k + 1}", group=group)
+            _history(device, (-30, "up"), (10 + k, "down"), (20 + k, "up"))
+            window = MaintenanceWindow.objects.create(name=f"w{n}-{k}", starts_at=_at(-60), recurrence="*/15 * * * *",
+                                                      duration_minutes=2 + k % 3)
+            [window.devices.add(device), window.groups.add(group), window.tags.add(Tag.objects.create(name=window.name))][
+                k % 3]
+        devices = list(Device.objects.select_related("group").order_by("name"))
+        with CaptureQueriesContext(connection) as captured, _victoria_queries() as asked:
+            availability.report(devices, (_at(0), _at(60)), by="group", exclude_maintenance=True)
+        return len(captured), len(asked)
+
+    assert measured(3) == measured(30) == (4, 1)
