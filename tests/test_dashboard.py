@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertRule
 from devices.choices import DeviceState
 from devices.models import Device, DeviceGroup, DeviceStateChange
+from icmp import dashboard as icmp_dashboard
 from snmp import busiest
 from snmp.models import Interface
 from tests.fixtures import user_with
@@ -24,6 +26,12 @@ from wardsite import heartbeats, kv
 from wardsite.victoria import Sample, get_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_ranking() -> None:
+    """The worst devices are cached for everyone a few seconds; each test ranks its own."""
+    cache.delete(icmp_dashboard.CACHE_KEY)
 
 
 def _panel(client, name: str) -> str:
