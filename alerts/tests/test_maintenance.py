@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -102,3 +102,12 @@ def test_the_engine_reads_the_windows_active_now_in_two_queries_however_many(sco
     assert len(active.windows) == 6 + 30 + 1 and queries() == few == 2
     assert active.suppression(scopes["d"].pk).reason == "maintenance"
     assert (active.quiet(scopes["c"].pk), active.quiet(scopes["d"].pk)) == (True, False)
+
+
+def test_the_database_refuses_a_recurring_window_without_a_duration():
+    """The form and the API say so (clean()); a row written around them would stop every evaluation of the engine,
+    which reads each window's occurrences."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MaintenanceWindow.objects.create(name="nightly", starts_at=timezone.now(), recurrence="0 2 * * *")
+    assert MaintenanceWindow.objects.create(name="nightly", starts_at=timezone.now(), recurrence="0 2 * * *",
+                                            duration_minutes=30).pk
