@@ -31,7 +31,23 @@ def cpu_ms_per_device(run: Callable[[], object], devices: int, repeat: int) -> f
     return statistics.median(figures)
 
 
-def measure(count: int, repeat: int) -> tuple[float, float, float]:
+def dispatch(ids: list[int]) -> float:
+    """The dispatcher's claim of the devices, all due (icmp.services.due_batches: what the worker of the dispatch
+    queue does for each device each cycle before its batch runs); its CPU seconds."""
+    from django.utils import timezone
+
+    from icmp import services
+    from icmp.models import PingStatus
+
+    now = timezone.now()
+    PingStatus.objects.filter(device_id__in=ids).update(next_due_at=now)
+    started = time.process_time()
+    batches = services.due_batches(now)
+    assert sum(len(batch) for _, batch in batches) == len(ids)
+    return time.process_time() - started
+
+
+def measure(count: int, repeat: int) -> tuple[float, float, float, float]:
     from devices.models import Device
     from icmp import services
 
@@ -43,8 +59,9 @@ def measure(count: int, repeat: int) -> tuple[float, float, float]:
     devices = list(Device.objects.filter(pk__in=ids).select_related("group"))
     pinging = cpu_ms_per_device(lambda: services.ping_devices(devices), count, repeat)
     cycle = cpu_ms_per_device(lambda: services.run_cycle(ids), count, repeat)
+    claim = statistics.median(dispatch(ids) for _ in range(repeat)) * 1000 / count
     Device.objects.filter(pk__in=ids).delete()
-    return pinging, cycle, first
+    return pinging, cycle, first, claim
 
 
 def main() -> None:
@@ -54,10 +71,10 @@ def main() -> None:
     args = parser.parse_args()
     with stack():
         print(f"{'devices':>8} {'pinging ms/dev':>15} {'whole cycle ms/dev':>19} {'cycle/pinging':>14} "
-              f"{'first cycle ms/dev':>19}")
+              f"{'first cycle ms/dev':>19} {'dispatch ms/dev':>16}")
         for count in (int(n) for n in args.devices.split(",")):
-            pinging, cycle, first = measure(count, args.repeat)
-            print(f"{count:8,} {pinging:15.3f} {cycle:19.3f} {cycle / pinging:13.1f}x {first:19.3f}")
+            pinging, cycle, first, claim = measure(count, args.repeat)
+            print(f"{count:8,} {pinging:15.3f} {cycle:19.3f} {cycle / pinging:13.1f}x {first:19.3f} {claim:16.3f}")
 
 
 if __name__ == "__main__":
