@@ -7,13 +7,13 @@ the documented defaults are used as they are. An snmpd inside answers community 
 agent the README's SNMP walk-through assumes. The clone's `.venv` is a link to this checkout's: pip cannot reach
 the package index from inside, and `make test` built that venv from the same requirements.txt.
 
-Every ```sh block of README.md and docs/*.md is run, one shell per file (so a `TOKEN=` set in one block serves
-the next), and checked by the entry of CHECKS that names it; a block that cannot run here is in NOT_RUN with the
+Every ```sh and ```python block of README.md and docs/*.md is run (tests/doc_blocks.py), one shell per file (so a
+`TOKEN=` set in one block serves the next; a Python block runs in that shell with the clone's `.venv/bin/python`
+and reads what it exported), and checked by the entry of CHECKS that names it; a block that cannot run here is in NOT_RUN with the
 reason. A new block without an entry, or an entry whose block is gone, fails the test.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -28,42 +28,15 @@ import pytest
 import requests
 
 from tests.browser import render
+from tests.doc_blocks import DOCS, ROOT, Block, documented_blocks, json_documents as _json
+from tests.guide_checks import GUIDE_CHECKS
 from tests.netns import NetnsUnavailable, isolated_namespace, run_in_namespace
 from tests.snmp_agents import SnmpdAgent, _running, _snmpd_binary
 from tests.worker import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:8000"
-DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
-SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
 
 pytestmark = [pytest.mark.e2e]
-
-
-@dataclass(frozen=True)
-class Block:
-    file: str
-    text: str
-
-    @property
-    def first_line(self) -> str:
-        return self.text.splitlines()[0]
-
-
-def documented_blocks() -> list[Block]:
-    return [Block(name, match.group(1)) for name in DOCS for match in SH_BLOCK.finditer((ROOT / name).read_text())]
-
-
-def _json(out: str) -> list:
-    """The JSON documents a block printed (curl prints no newline after them)."""
-    found, decoder, at = [], json.JSONDecoder(), 0
-    while (start := min((i for i in (out.find("{", at), out.find("[", at)) if i != -1), default=-1)) != -1:
-        try:
-            value, at = decoder.raw_decode(out, start)
-            found.append(value)
-        except json.JSONDecodeError:
-            at = start + 1
-    return found
 
 
 def _check_devices_listed(out: str) -> None:
@@ -138,12 +111,24 @@ CHECKS: dict[tuple[str, str], Callable[[str], None]] = {
     ("docs/api.md", "?limit=2&offset=0"): _check_api_root_and_pages,
     ("docs/api.md", "no-such-group"): _check_bad_name_is_a_400,
     ("docs/alerts.md", "reports/availability"): _check_availability,
+    **GUIDE_CHECKS,
 }
 NOT_RUN: dict[tuple[str, str], str] = {
     ("README.md", "make run    #"): "this test runs `make run` itself, exactly so; `make test` is what runs this test",
     ("README.md", "docker compose up -d"): "no Docker engine runs on this machine kind (only the client)",
     ("README.md", "manage.py monitor"): "long-running processes; `make run` runs the same worker and beat, and "
                                         "their --help is checked below",
+    ("docs/alerts.md", 'register(Channel("pagerduty"'): "one line of a channel module that does not exist, an example; "
+                                                      "every channel in alerts/notifications/channels/ registers so",
+    ("docs/architecture.md", "device_page.add_inlines(PingSettingsInline"): "icmp/admin.py shortened (`...`), not a "
+                                                                            "program; icmp/admin.py is what runs",
+    ("docs/deploy.md", "useradd --system"): "installs system-wide (a user, /opt, /etc, apt) and starts the units, which "
+                                            "needs systemd as PID 1 (here it is not); tests/test_systemd_units.py "
+                                            "verifies the units with systemd-analyze",
+    ("docs/deploy.md", "pg_dump --format=custom"): "needs PostgreSQL (make run here keeps SQLite): "
+                                                   "tests/test_backup_restore.py runs this block as written",
+    ("docs/deploy.md", "pg_restore --clean"): "needs PostgreSQL, and VictoriaMetrics stopped: "
+                                              "tests/test_backup_restore.py runs this block as written",
 }
 
 
@@ -307,14 +292,16 @@ def test_a_device_added_by_address_alone_shows_up_with_rounded_figures(admin_dev
     assert "flapping" not in admin_device.lower() and "✖" not in admin_device
 
 
+@pytest.mark.timeout(900)  # every documented command: scans, waits for an alert, starts make run when first
 def test_every_documented_command_works_as_written(instance, admin_device):
     failures = []
     for name in DOCS:
         blocks = [b for b in documented_blocks() if b.file == name and _key(b, NOT_RUN) is None]
         if not blocks:
             continue
-        script = "".join(f"echo '@@block {i}@@'\n{b.text}\necho \"@@exit {i} $?@@\"\n" for i, b in enumerate(blocks))
-        done = instance.shell(script)
+        script = "".join(f"echo '@@block {i}@@'\n{b.as_shell()}\necho \"@@exit {i} $?@@\"\n"
+                         for i, b in enumerate(blocks))
+        done = instance.shell(script, timeout=420)
         outputs = re.split(r"^@@block \d+@@$", done.stdout, flags=re.M)[1:]
         assert len(outputs) == len(blocks), f"{name}: the shell stopped early:\n{done.stdout}\n{done.stderr}"
         for i, (block, out) in enumerate(zip(blocks, outputs)):
@@ -322,7 +309,7 @@ def test_every_documented_command_works_as_written(instance, admin_device):
             try:
                 assert status == 0, f"exit status {status}"
                 CHECKS[_key(block, CHECKS)](out)
-            except AssertionError as exc:
+            except Exception as exc:  # noqa: BLE001 - every block's failure is reported, not only the first
                 failures.append(f"{name}: {block.first_line}\n  {exc}\n  output:\n{out}\n  stderr:\n{done.stderr}")
     assert not failures, "\n\n".join(failures)
 
