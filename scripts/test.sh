@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_venv
 ensure_apt victoria-metrics:victoria-metrics nftables:nft iproute2:ip fping:fping redis-server:redis-server snmpd:snmpd snmp:snmpget \
-  chromium:chromium "${ZABBIX_APT[@]}"
+  chromium:chromium jq:jq systemd:systemd-analyze postgresql-client:pg_restore "${ZABBIX_APT[@]}"
 trap stop_started EXIT
 start_redis 6379
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/wardflux}"
