@@ -4,8 +4,11 @@ macro, an agent-only host; the devices then poll for real; dry runs and second r
 from __future__ import annotations
 
 import io
+import re
+import shlex
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -308,3 +311,17 @@ def test_macros_resolve_host_then_templates_then_global_and_v3_codes_map():
     sha3 = SnmpDetails(3, securityname="u", securitylevel=1, authprotocol=9, authpassphrase="12345678")
     unknown = replace(host, interfaces=(Interface("1", "snmp", True, "10.0.0.1", "161", None, "", sha3),))
     assert snmp_settings(unknown, {}, []).problem == "SNMPv3 authentication protocol code 9 has no counterpart here"
+
+
+def test_the_user_guides_import_commands_as_written(lab, zabbix, victoria_url, snmp_counter_state):
+    """docs/user-guide.md's way off Zabbix, command by command as printed there (its own test has no Zabbix)."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text()
+    block = next(text for text in re.findall(r"^```text\n(.*?)^```", guide, re.S | re.M) if "zabbix_import" in text)
+    commands = [shlex.split(line) for line in block.splitlines()]
+    assert [words[:4] for words in commands] == [[".venv/bin/python", "manage.py", "zabbix_import", "--server"]] * 2
+    ZabbixServer.objects.create(name=commands[0][4], url=zabbix.url, api_token=zabbix.api_token,
+                                host_groups=lab["groups"])  # the guide's server, at the real Zabbix
+    dry_run, real = (run(*words[3:]) for words in commands)
+    assert dry_run.rstrip().endswith("Dry run: nothing was changed.") and "would create" in dry_run
+    assert "created" in real and Device.objects.count() == len(ADDRESSES)
+    assert MonitoringProfile.objects.get(is_active=True).mode == MonitoringMode.STANDALONE
