@@ -27,7 +27,7 @@ DOWN_TOTAL = "#panel-devices tfoot td[data-state=down]"
 def _network() -> None:
     """Two sites, a few devices down, alerts firing, recent changes, series of loss, RTT and traffic."""
     now, samples, rule = timezone.now(), [], AlertRule.objects.get(builtin="device-down")
-    at = int(time.time() - 2) * 1000  # VictoriaMetrics answers instant queries at whole seconds
+    at = int(time.time() - 2) * 1000  # an instant query shows a sample only ~1 s after its time (measured)
     for site, count in (("dc1", 6), ("branch-7", 4)):
         group = DeviceGroup.objects.create(name=site)
         for n in range(count):

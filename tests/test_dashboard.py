@@ -164,7 +164,7 @@ def test_the_busiest_interfaces_by_their_busier_direction_with_their_use_of_the_
                                            (3, "ge-0/0/3", 0.0, 0.0), (4, "ge-0/0/4", 1e3, 0.0)):
         Interface.objects.create(device=router, if_index=index, name=name, speed_bps=1e9 if index < 4 else None)
         labels = {"device_id": str(router.pk), "device": "core", "ifIndex": str(index), "ifName": name}
-        at = int(now - 2) * 1000  # VictoriaMetrics answers an instant query at a whole second: not in the future
+        at = int(now - 2) * 1000  # an instant query shows a sample only ~1 s after its time (measured)
         samples += [Sample("snmp_if_in_bps", labels, inbound, at), Sample("snmp_if_out_bps", labels, outbound, at)]
     _write(samples)
     busiest.record(samples, now)  # as a poll of the router records them
