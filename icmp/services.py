@@ -125,7 +125,7 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
         checks = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
         states = device_services.record_checks(checks, at=now)  # the changes of the whole batch at once
-        outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], now)
+        outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], started)
                     for device in devices]
         update_rows(
             list(statuses.values()),
@@ -152,11 +152,12 @@ def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: P
     return device_services.Check(device, result.is_alive, status.consecutive_failures, eff.down_after, reason)
 
 
-def _retry_soon(status: PingStatus, result: PingResult, state: str, now: datetime) -> CycleOutcome:
-    """A failed cycle of a device not yet down is retried after ICMP_RETRY_SECONDS rather than a whole interval,
-    so the N cycles that confirm an outage follow each other closely."""
+def _retry_soon(status: PingStatus, result: PingResult, state: str, started: datetime) -> CycleOutcome:
+    """A failed cycle of a device not yet down is retried ICMP_RETRY_SECONDS after it began (start to start, as
+    intervals are counted) rather than a whole interval later, so the N cycles that confirm an outage follow each
+    other closely."""
     if not result.is_alive and state != DeviceState.DOWN:
-        status.next_due_at = min(status.next_due_at, now + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
+        status.next_due_at = min(status.next_due_at, started + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
     return CycleOutcome(status.pk, result, state)
 
 

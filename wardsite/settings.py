@@ -271,7 +271,7 @@ ICMP_PACKETS = env_int("ICMP_PACKETS", 3, minimum=1, maximum=100)
 ICMP_PACKET_INTERVAL_MS = env_int("ICMP_PACKET_INTERVAL_MS", 200, minimum=1)
 ICMP_TIMEOUT_MS = env_int("ICMP_TIMEOUT_MS", 1000, minimum=10)
 ICMP_DOWN_AFTER = env_int("ICMP_DOWN_AFTER", 3, minimum=1)
-ICMP_RETRY_SECONDS = env_int("ICMP_RETRY_SECONDS", 2, minimum=1)  # after a failed cycle, until down
+ICMP_RETRY_SECONDS = env_int("ICMP_RETRY_SECONDS", 2, minimum=1)  # a failed cycle start to the next, until down
 ICMP_BATCH_SIZE = env_int("ICMP_BATCH_SIZE", 500, minimum=1)
 ICMP_DISPATCH_SECONDS = env_int("ICMP_DISPATCH_SECONDS", 1, minimum=1)
 # --- SNMP polling -------------------------------------------------------------------------------

@@ -48,14 +48,17 @@ def test_it_declares_a_silent_device_down_only_after_n_cycles_retried_soon(victo
     PingSettings.objects.create(device=device, interval_seconds=60, packets=1, packet_interval_ms=100,
                                 timeout_ms=300, down_after=3)
     later = timezone.now() + timedelta(seconds=60)
-    states, due = [], []
+    states, due, ended = [], [], []
     for _ in range(3):
         PingStatus.objects.update_or_create(device=device, defaults={"next_due_at": later})  # as the dispatcher left it
         states.append(services.run_cycle([device.pk])[0].state)
-        due.append(PingStatus.objects.get(device=device).next_due_at)
+        status = PingStatus.objects.get(device=device)
+        due.append(status.next_due_at)
+        ended.append(status.checked_at)
     assert states == ["unknown", "unknown", "down"]
     retry = timedelta(seconds=settings.ICMP_RETRY_SECONDS)
-    assert all(at <= timezone.now() + retry for at in due[:2])  # unconfirmed: checked again in seconds
+    # unconfirmed: checked again in seconds, counted from the cycle's start (its 300 ms timeout before its end)
+    assert all(at <= end + retry - timedelta(milliseconds=250) for at, end in zip(due[:2], ended))
     assert due[2] == later  # confirmed down: back to the interval
     assert PingStatus.objects.get(device=device).packet_loss == 100
     client = get_client()
