@@ -1,9 +1,10 @@
 """Server time of the dashboard at fleet size: the admin index and each of its panels (as htmx refreshes them) with
 10,000 devices in 20 groups, 80,000 interfaces and 1,000 firing alerts (bench/api_latency.py's fleet), 15 minutes
 of ping series for every device and 5 minutes of traffic for every interface in VictoriaMetrics (the worst-devices
-panel ranks them all there; the busiest-interfaces panel reads the ranking the polls keep, snmp.busiest). In-process with Django's test client, one request at a time: wall
-time and CPU per request, p50/p95, beside `GET /api/v1/` measured in the same run; the worst-devices panel (cached
-for everyone a few seconds) once more without its cache. Printed, not asserted. Example:
+panel ranks them all there; the busiest-interfaces panel reads the ranking the polls keep, snmp.busiest).
+In-process with Django's test client, one request at a time: wall time and CPU per request, p50/p95, beside
+`GET /api/v1/` measured in the same run; the worst-devices panel (cached for everyone a few seconds) once more
+without its cache. Printed, not asserted. Example:
     .venv/bin/python bench/dashboard.py --devices 10000 --requests 20
 """
 from __future__ import annotations

@@ -31,6 +31,14 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+@pytest.fixture
+def staff_operator(operator: User) -> User:
+    """A user of the Operator role who may use the admin (Staff status: docs/permissions.md)."""
+    operator.is_staff = True
+    operator.save()
+    return operator
+
+
 def logged_in_page(browser, live_server, user: User):
     """A page logged in as `user`, and the list its console errors, uncaught exceptions and failed requests go to."""
     client = Client()

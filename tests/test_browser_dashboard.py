@@ -53,13 +53,11 @@ def _network() -> None:
         heartbeats.beat(loop, time.time() - 4)
 
 
-def test_the_dashboard_shows_the_databases_counts_and_refreshes_them_in_place(browser, live_server, operator,
+def test_the_dashboard_shows_the_databases_counts_and_refreshes_them_in_place(browser, live_server, staff_operator,
                                                                               settings):
-    operator.is_staff = True
-    operator.save()
     settings.DASHBOARD_REFRESH_SECONDS = 5  # the least allowed: the timer's refresh is seen within the test
     _network()
-    page, errors = logged_in_page(browser, live_server, operator)
+    page, errors = logged_in_page(browser, live_server, staff_operator)
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_function("window.htmx !== undefined")
     page.wait_for_selector("#panel-worst-devices table")  # the panels that read VictoriaMetrics load after the page

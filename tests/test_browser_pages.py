@@ -33,14 +33,15 @@ def _history(device: Device) -> None:
     get_client().flush()
 
 
-def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query(browser, live_server, admin_user):
+def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query(browser, live_server,
+                                                                              staff_operator):
     device = Device.objects.create(name="edge-router-1", address="127.0.0.1", snmp_enabled=True)
     MonitoringItem.objects.create(device=device, name="cpu_usage", oid="1.3.6.1.4.1.9.9.109.1.1.1.1.8.1", units="%")
     for n in (1, 2):
         Interface.objects.create(device=device, if_index=n, name=f"ge-0/0/{n}", descr=f"GigabitEthernet0/0/{n}",
                                  alias="uplink" if n == 2 else "")
     _history(device)
-    page, errors = logged_in_page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, staff_operator)
     page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
     page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
     drawn = page.evaluate("Object.fromEntries(Object.entries(window.wardGraphs.charts).map(([key, chart]) => "
@@ -71,9 +72,9 @@ def test_the_device_page_draws_its_graphs_and_the_range_picker_changes_the_query
     assert errors == []
 
 
-def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, admin_user):
+def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, staff_operator):
     device = Device.objects.create(name="edge-router-2", address="127.0.0.2")
-    page, errors = logged_in_page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, staff_operator)
     page.goto(f"{live_server.url}/admin/devices/device/{device.pk}/change/")
     page.wait_for_function("window.wardGraphs && window.wardGraphs.loads === 1")
     page.fill("[name=graph-start]", "2026-11-02T00:00")

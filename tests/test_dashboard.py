@@ -226,8 +226,8 @@ def test_the_index_refreshes_each_panel_from_its_own_url(admin_client, settings)
     assert [name for name, _, _ in panels] == ["devices", "alerts", "state-changes", "worst-devices",
                                                "busiest-interfaces", "collectors"]
     lazy = {"worst-devices", "busiest-interfaces"}  # they read VictoriaMetrics: loaded after the page
-    assert all(url == f"/admin/dashboard/{name}/" and trigger == ("load, " if name in lazy else "") + "every 7s, refresh"
-               for name, url, trigger in panels)
+    for name, url, trigger in panels:
+        assert (url, trigger) == (f"/admin/dashboard/{name}/", ("load, " if name in lazy else "") + "every 7s, refresh")
     assert page.count("Loading…") == len(lazy)
     assert "wardsite/vendor/htmx/htmx.min.js" in page
 
