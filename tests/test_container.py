@@ -86,6 +86,8 @@ def test_a_remote_poller_consumes_only_its_queue_and_reaches_the_central_service
     queue = poller["command"][poller["command"].index("-Q") + 1]
     assert queue == "${POLLER_QUEUE:-poller}" and "," not in queue
     assert poller["depends_on"] == {}  # the central services are elsewhere
+    pool = poller["command"][poller["command"].index("--pool") + 1]
+    assert pool == "threads"  # batches that wait on the network, ICMP and SNMP: threads, as the central workers
     for name in ("DATABASE_URL", "REDIS_URL", "VICTORIA_URL"):
         assert "${CENTRAL_HOST:-" in poller["environment"][name], name
     assert set(poller["environment"]) == set(worker["environment"])  # the same settings otherwise
