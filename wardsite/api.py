@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, ProtectedError, QuerySet
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.fields import SkipField
 from rest_framework.pagination import LimitOffsetPagination
@@ -62,6 +62,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 class NoBodySerializer(serializers.Serializer):
     """The request of an action that takes no body (named, so the schema has a valid component for it)."""
+
+
+class ReasonSerializer(serializers.Serializer):
+    """An answer that is only its reason: {"detail": "..."}."""
+
+    detail = serializers.CharField()
+
+
+def unavailable(*codes: int) -> dict[int, OpenApiResponse]:
+    """The schema of an endpoint's answers when the source of its data cannot be read: 503 when it is ours
+    (VictoriaMetrics), 502 when it is another system (Zabbix), each with the reason."""
+    said = {502: "another system holding the data (e.g. Zabbix) could not be read",
+            503: "the data could not be read (VictoriaMetrics, or the app owning them)"}
+    return {code: OpenApiResponse(ReasonSerializer, description=said[code]) for code in codes}
 
 
 class Pagination(LimitOffsetPagination):

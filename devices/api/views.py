@@ -8,6 +8,7 @@ from devices.api import serializers
 from devices.filtersets import DeviceFilterSet
 from devices import graphs
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
+from wardsite.api import unavailable
 from wardsite.victoria import VictoriaError
 
 
@@ -19,7 +20,8 @@ class DeviceViewSet(ModelViewSet):
     search_fields = ["name", "address", "vendor", "model", "description"]
     ordering_fields = ["name", "address", "state", "state_since", "last_seen"]
 
-    @extend_schema(parameters=[serializers.GraphQuerySerializer], responses=serializers.GraphsSerializer)
+    @extend_schema(parameters=[serializers.GraphQuerySerializer],
+                   responses={200: serializers.GraphsSerializer, **unavailable(503)})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def graphs(self, request: Request, pk: str) -> Response:
         """The device's graphs over a range (what its admin page draws): each graph's series from VictoriaMetrics

@@ -13,6 +13,7 @@ from devices.models import Device
 from icmp import services
 from icmp.api.serializers import ICMPStatusSerializer
 from icmp.history_sources import HistoryUnavailable
+from wardsite.api import unavailable
 from wardsite.durations import parse_duration
 from wardsite.permissions import needs
 from wardsite.victoria import VictoriaError
@@ -39,7 +40,7 @@ class ICMPHistoryView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("device_id", int, OpenApiParameter.PATH),
                     OpenApiParameter("range", str, description="e.g. 15m, 1h (default), 7d")],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **unavailable(503, 502)},
     )
     def get(self, request: Request, device_id: str) -> Response:
         device = get_object_or_404(Device, pk=device_id)
