@@ -184,13 +184,13 @@ def report(base: str, paths: dict, headers, cookies, count: int) -> None:
         cpu, started = time.process_time(), time.perf_counter()
         times = sorted(measure(base, path_of, headers, cookies, count))
         cpu, took = (time.process_time() - cpu) / count * 1000, time.perf_counter() - started
-        p95 = quantile(times, 0.95)
+        p95 = _quantile(times, 0.95)
         baseline = baseline or p95
-        print(f"{name:46} {quantile(alone, 0.5):8.1f} {quantile(alone, 0.95):8.1f} {quantile(times, 0.5):8.1f} "
-              f"{p95:8.1f} {quantile(times, 0.99):8.1f} {count / took:6.0f} {cpu:7.1f} ms {p95 / baseline:12.1f}x")
+        print(f"{name:46} {_quantile(alone, 0.5):8.1f} {_quantile(alone, 0.95):8.1f} {_quantile(times, 0.5):8.1f} "
+              f"{p95:8.1f} {_quantile(times, 0.99):8.1f} {count / took:6.0f} {cpu:7.1f} ms {p95 / baseline:12.1f}x")
 
 
-def quantile(ordered: list[float], q: float) -> float:
+def _quantile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 

@@ -50,10 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     with stack():
         import api_latency
-        from device_page import timed
-        from django.contrib.auth.models import User
+        from device_page import HEADER, logged_in_client, report_row
         from django.core.cache import cache
-        from django.test import Client
 
         from icmp import dashboard as icmp_dashboard
         from wardsite import dashboard
@@ -64,25 +62,20 @@ def main() -> None:
         print(f"fleet: {args.devices:,} devices, {args.devices * 8:,} interfaces, 1,000 firing alerts; "
               f"{samples:,} samples written in {time.perf_counter() - began:.0f} s; "
               f"{args.requests} requests each, one at a time, in-process")
-        client = Client()
-        user = User.objects.create_superuser("bench", "bench@example.test", "x")
-        client.force_login(user)
+        client, user = logged_in_client()
         request = type("Request", (), {"user": user})()
         rows = [("baseline: GET /api/v1/", "/api/v1/", True), ("admin index (the whole dashboard)", "/admin/", True),
                 *((f"panel {panel.name}", f"/admin/dashboard/{panel.name}/", True)
                   for panel in dashboard.visible(request)),
                 ("panel worst-devices, not cached", "/admin/dashboard/worst-devices/", False)]
-        print(f"{'request':44} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'x baseline':>11}")
+        print(HEADER)
         baseline, cached = None, icmp_dashboard.CACHE_SECONDS
         for name, path, caching in rows:
             icmp_dashboard.CACHE_SECONDS = cached if caching else 0  # 0: Django's cache keeps nothing
             if not caching:
                 cache.delete(icmp_dashboard.CACHE_KEY)
-            walls, cpus = timed(client, path, args.requests)
-            walls, cpus = sorted(walls), sorted(cpus)
-            p50, p95 = api_latency.quantile(walls, 0.5), api_latency.quantile(walls, 0.95)
+            p50 = report_row(client, name, path, args.requests, baseline)
             baseline = baseline or p50
-            print(f"{name:44} {p50:8.1f} {p95:8.1f} {api_latency.quantile(cpus, 0.5):8.1f} {p50 / baseline:10.1f}x")
 
 
 if __name__ == "__main__":
