@@ -156,6 +156,19 @@ def test_the_worst_devices_by_loss_and_rtt_over_the_last_minutes(admin_client):
     assert "gone" not in page
 
 
+@pytest.mark.usefixtures("victoria_url")
+def test_the_worst_devices_ranking_is_shared_for_a_few_seconds(admin_client, settings):
+    """One ranking per CACHE_SECONDS for everyone, whatever the number of open dashboards."""
+    device = Device.objects.create(name="lossy", address="127.0.32.20")
+    labels = {"device_id": str(device.pk), "device": device.name}
+    _write([Sample("ping_packet_loss", labels, 20.0, int(time.time() - 60) * 1000)])
+    assert ">lossy</a>" in _panel(admin_client, "worst-devices")
+    settings.VICTORIA_URL = f"http://127.0.0.1:{free_port()}"  # VictoriaMetrics gone: the ranking is not asked again
+    assert ">lossy</a>" in _panel(admin_client, "worst-devices")
+    cache.delete(icmp_dashboard.CACHE_KEY)  # once it has expired, it is
+    assert "VictoriaMetrics cannot be read" in _panel(admin_client, "worst-devices")
+
+
 @pytest.mark.usefixtures("victoria_url", "snmp_counter_state")
 def test_the_busiest_interfaces_by_their_busier_direction_with_their_use_of_the_speed(admin_client):
     router = Device.objects.create(name="core", address="127.0.33.1")

@@ -11,6 +11,7 @@ from devices import graphs as device_graphs
 from devices.graphs import MAX_POINTS, Claimed, GraphsUnavailable, chart
 from devices.models import Device
 from snmp.models import Interface, MonitoringItem
+from tests.openapi import assert_conforms
 from wardsite.victoria import Sample, get_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("victoria_url")]
@@ -122,6 +123,7 @@ def test_unreachable_victoriametrics_answers_503_with_the_reason(api, settings):
     response = api.get(f"/api/v1/devices/{device.pk}/graphs/")
     assert response.status_code == 503
     assert response.json()["detail"].startswith("VictoriaMetrics: ") and "127.0.0.1:9" in response.json()["detail"]
+    assert_conforms(response, "get", "/api/v1/devices/{id}/graphs/")  # the schema says what a 503 holds
 
 
 @pytest.fixture
