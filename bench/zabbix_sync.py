@@ -132,7 +132,7 @@ def raise_problems(zabbix: Zabbix, groupids: list[str], hosts: list[BenchHost], 
     """icmpping 0 for every host in one sender file, until each host has its problem: a value taken before its
     trigger reached the configuration cache raises nothing, so those hosts are sent again after a reload."""
     zabbix.reload_config()
-    time.sleep(1.5)  # CacheUpdateFrequency is 1 s
+    time.sleep(1.5)  # the reload runs in the background
     pending, rounds, deadline = hosts, 0, time.monotonic() + 300
     while pending:
         if time.monotonic() > deadline:

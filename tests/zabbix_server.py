@@ -59,8 +59,11 @@ $DB['PASSWORD'] = getenv('WARDFLUX_ZBX_DB_PASSWORD') ?: '';
 $DB['DOUBLE_IEEE754'] = true;
 $ZBX_SERVER = '127.0.0.1'; $ZBX_SERVER_PORT = getenv('WARDFLUX_ZBX_SERVER_PORT') ?: '10051';
 """
-SERVER_CONFIG = {  # fewer processes than by default (recipes/zabbix_server_start.sh): starts in ~0.1 s
-    "AllowRoot": 1, "CacheUpdateFrequency": 1, "StartPollers": 1, "StartPingers": 0, "StartTrappers": 2,
+# Fewer processes than by default (recipes/zabbix_server_start.sh): starts in ~0.1 s. The configuration cache is
+# reloaded when a test needs it (`Zabbix.send`, `raise_problem`): a full sync of the stock templates costs PostgreSQL
+# about a second of CPU, and every second (CacheUpdateFrequency=1) it held 40 % of a core for the whole suite.
+SERVER_CONFIG = {
+    "AllowRoot": 1, "CacheUpdateFrequency": 3600, "StartPollers": 1, "StartPingers": 0, "StartTrappers": 2,
     "StartDiscoverers": 0, "StartHTTPPollers": 0, "StartPreprocessors": 1, "StartAlerters": 1, "StartLLDProcessors": 1,
     "StartHistoryPollers": 1, "StartDBSyncers": 1, "StartODBCPollers": 0, "LogFileSize": 0,
 }
