@@ -107,8 +107,9 @@ def mark_not_polled(devices: Sequence[Device]) -> None:
     PingStatus.objects.filter(device__in=devices).update(error=NOT_POLLED)
 
 
-def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
-    """Ping a batch of devices once, update their status and state (together), then write the series."""
+def run_cycle(device_ids: Iterable[int], claimed_at: datetime | None = None) -> list[CycleOutcome]:
+    """Ping a batch of devices once, update their status and state (together), then write the series.
+    `claimed_at`: when the dispatcher handed the batch out (a quick retry counts from it), else the cycle's start."""
     devices = list(
         Device.objects.filter(pk__in=list(device_ids), icmp_enabled=True).select_related("group", *_DEVICE_RELATED)
     )
@@ -125,7 +126,7 @@ def run_cycle(device_ids: Iterable[int]) -> list[CycleOutcome]:
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
         checks = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
         states = device_services.record_checks(checks, at=now)  # the changes of the whole batch at once
-        outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], started)
+        outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], claimed_at or started)
                     for device in devices]
         update_rows(
             list(statuses.values()),
@@ -152,12 +153,16 @@ def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: P
     return device_services.Check(device, result.is_alive, status.consecutive_failures, eff.down_after, reason)
 
 
-def _retry_soon(status: PingStatus, result: PingResult, state: str, started: datetime) -> CycleOutcome:
-    """A failed cycle of a device not yet down is retried ICMP_RETRY_SECONDS after it began (start to start, as
-    intervals are counted) rather than a whole interval later, so the N cycles that confirm an outage follow each
-    other closely."""
+def _retry_soon(status: PingStatus, result: PingResult, state: str, claimed: datetime) -> CycleOutcome:
+    """A failed cycle of a device not yet down is retried ICMP_RETRY_SECONDS after it was claimed rather than a whole
+    interval later, so the N cycles that confirm an outage follow each other closely.
+
+    The dispatcher claims on a tick every ICMP_DISPATCH_SECONDS: the retry is due half a tick before the tick
+    ICMP_RETRY_SECONDS after its claim, so that tick takes it. Due exactly then (or counted from the cycle's start,
+    a moment after its tick), the tick came just too early and each retry waited one more: 3 s apart, not 2."""
     if not result.is_alive and state != DeviceState.DOWN:
-        status.next_due_at = min(status.next_due_at, started + timedelta(seconds=settings.ICMP_RETRY_SECONDS))
+        retry = timedelta(seconds=settings.ICMP_RETRY_SECONDS - settings.ICMP_DISPATCH_SECONDS / 2)
+        status.next_due_at = min(status.next_due_at, claimed + retry)
     return CycleOutcome(status.pk, result, state)
 
 

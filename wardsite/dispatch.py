@@ -48,11 +48,11 @@ def claim_batches(rows: models.QuerySet[Row], monitored: models.QuerySet, resche
             + queue_batches([row.device for row in claimed if row.consecutive_failures], size))
 
 
-def fan_out(batches: Batches, task: Task, *, expires: float) -> int:
-    """Queue `task(device_ids)` per batch on its queue; a batch still queued after `expires` seconds is dropped
-    (a later dispatch hands its devices out again). Returns how many devices were dispatched."""
+def fan_out(batches: Batches, task: Task, *, expires: float, kwargs: dict | None = None) -> int:
+    """Queue `task(device_ids, **kwargs)` per batch on its queue; a batch still queued after `expires` seconds is
+    dropped (a later dispatch hands its devices out again). Returns how many devices were dispatched."""
     for queue, device_ids in batches:
-        task.apply_async((device_ids,), queue=queue or None, expires=expires)
+        task.apply_async((device_ids,), kwargs, queue=queue or None, expires=expires)
     return sum(len(device_ids) for _, device_ids in batches)
 
 

@@ -67,6 +67,28 @@ def test_it_declares_a_silent_device_down_only_after_n_cycles_retried_soon(victo
                     )[0]["value"][1] == "0"
 
 
+def test_a_retry_is_due_on_the_dispatchers_tick_after_the_claim(victoria_url, netns, settings, monkeypatch):
+    """The dispatcher hands its claim time to the batch; a failed cycle is due again half a tick before the tick
+    ICMP_RETRY_SECONDS after that claim (due after it, it waited a tick more: retries 3 s apart, not 2)."""
+    from icmp import tasks
+
+    settings.ICMP_RETRY_SECONDS, settings.ICMP_DISPATCH_SECONDS = 2, 1
+    device = make("silent", netns.silent[0])
+    PingSettings.objects.create(device=device, interval_seconds=60, packets=1, packet_interval_ms=100,
+                                timeout_ms=300, down_after=3)
+    queued = []
+    monkeypatch.setattr(tasks.ping_batch, "apply_async", lambda args, kwargs, **options: queued.append((args, kwargs)))
+    assert tasks.dispatch() == 1
+    [(args, kwargs)] = queued
+    claimed = kwargs["claimed_at"]
+    assert args == ([device.pk],) and abs(claimed - timezone.now().timestamp()) < 5
+
+    tasks.ping_batch(*args, **kwargs)
+
+    due = PingStatus.objects.get(device=device).next_due_at.timestamp()
+    assert due == pytest.approx(claimed + 1.5, abs=0.001)
+
+
 def test_it_brings_a_device_back_up_after_one_good_cycle(victoria_url, netns):
     address = netns.answering[0]
     device = make("flaky", address)

@@ -11,16 +11,17 @@ class RecordingTask:
     """Stands in for a Celery task: keeps what would have been queued."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[tuple, dict]] = []
+        self.sent: list[tuple[tuple, dict | None, dict]] = []
 
-    def apply_async(self, args: tuple, **options) -> None:
-        self.sent.append((args, options))
+    def apply_async(self, args: tuple, kwargs: dict | None = None, **options) -> None:
+        self.sent.append((args, kwargs, options))
 
 
 def test_it_queues_one_task_per_batch_on_the_batchs_queue():
     task = RecordingTask()
-    assert dispatch.fan_out([("", [1, 2]), ("site-b", [3])], task, expires=10) == 3
-    assert task.sent == [(([1, 2],), {"queue": None, "expires": 10}), (([3],), {"queue": "site-b", "expires": 10})]
+    assert dispatch.fan_out([("", [1, 2]), ("site-b", [3])], task, expires=10, kwargs={"claimed_at": 1.5}) == 3
+    assert task.sent == [(([1, 2],), {"claimed_at": 1.5}, {"queue": None, "expires": 10}),
+                         (([3],), {"claimed_at": 1.5}, {"queue": "site-b", "expires": 10})]
 
 
 def test_it_queues_nothing_when_nothing_is_due():
