@@ -14,6 +14,7 @@ moment of its ping cycle. With `--fleet N`, N more devices are monitored meanwhi
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import subprocess
@@ -21,6 +22,8 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import make_run, own_services, stack  # noqa: E402  (sets the environment first)
@@ -48,8 +51,22 @@ def wait(condition, timeout: float, what: str):
     raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def failed_cycles(device, after: float) -> list[float]:
+    """When the probes of each of `device`'s failed cycles after `after` went out (its ping_up samples of 0)."""
+    from wardsite.victoria import get_client
+
+    client = get_client()
+    client.flush()
+    response = requests.get(f"{client.read_url}/api/v1/export", timeout=30,
+                            params={"match[]": f'ping_up{{device_id="{device.pk}"}}', "start": f"{after:.3f}"})
+    response.raise_for_status()
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    return sorted(t / 1000 for row in rows for t, v in zip(row["timestamps"], row["values"]) if v == 0)
+
+
 def trial(net: TestNetwork, device, receiver: HTTPReceiver) -> tuple[float, float, float, float]:
-    """Silence one device; (silent→webhook, silent→down, down→fired, fired→webhook) seconds."""
+    """Silence one device; (silent→webhook, silent→down, down→fired, fired→webhook) seconds. Prints when its failed
+    cycles went out."""
     from alerts.models import Alert
     from devices.models import DeviceStateChange
 
@@ -63,6 +80,8 @@ def trial(net: TestNetwork, device, receiver: HTTPReceiver) -> tuple[float, floa
     down = DeviceStateChange.objects.filter(device=device, new="down").latest("at").at.timestamp()
     fired = Alert.objects.get(device=device, rule__builtin="device-down").triggered_at.timestamp()
     wait(lambda: first(receiver, device.name, "resolved", silent_at), 120, f"{device.name} resolved webhook")
+    print("    failed cycles went out at " + ", ".join(f"+{t - silent_at:.2f}" for t in failed_cycles(device, silent_at)
+                                                  if t < down) + f" s; down at +{down - silent_at:.2f} s", flush=True)
     return arrived - silent_at, down - silent_at, fired - down, arrived - fired
 
 

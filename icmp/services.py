@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from devices import services as device_services
@@ -19,7 +21,7 @@ from icmp.history_sources import History, claimed_history
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
 from wardsite.bulk import update_rows
-from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
+from wardsite.dispatch import Batches, Claim, claim_batches, ensure_status_rows, next_due
 from wardsite.durations import parse_duration
 from wardsite.victoria import Sample, get_client
 
@@ -45,12 +47,13 @@ def due_batches(now: datetime | None = None) -> Batches:
         return []
     now = now or timezone.now()
 
-    def reschedule(status: PingStatus) -> None:
-        interval = timedelta(seconds=effective_settings(status.device).interval_seconds)
-        status.next_due_at = next_due(interval, now, status.device_id)
+    def reschedule(row: Claim) -> None:
+        row["next_due_at"] = next_due(timedelta(seconds=row["interval_seconds"]), now, row["pk"])
 
-    rows = PingStatus.objects.filter(device__icmp_enabled=True).select_related(
-        *(f"device__{r}" for r in _DEVICE_RELATED))
+    # effective_settings' interval in SQL: the device's, else its group's, else the default
+    interval = Coalesce("device__ping_settings__interval_seconds", "device__group__ping_settings__interval_seconds",
+                        Value(settings.ICMP_INTERVAL_SECONDS))
+    rows = PingStatus.objects.filter(device__icmp_enabled=True).annotate(interval_seconds=interval)
     return claim_batches(rows, Device.objects.filter(icmp_enabled=True), reschedule, now=now,
                          size=settings.ICMP_BATCH_SIZE)
 

@@ -26,7 +26,7 @@ from snmp.models import OVERRIDABLE_FIELDS, Interface, MonitoringItem, SNMPCrede
 from snmp.oids import parse_oid
 from wardsite import target_policy
 from wardsite.bulk import update_rows
-from wardsite.dispatch import Batches, claim_batches, ensure_status_rows, next_due
+from wardsite.dispatch import Batches, Claim, claim_batches, ensure_status_rows, next_due
 from wardsite.victoria import get_client
 
 logger = logging.getLogger(__name__)
@@ -130,9 +130,9 @@ def due_batches(now: datetime | None = None) -> Batches:
         return []
     now = now or timezone.now()
 
-    def lease(status: SNMPStatus) -> None:
-        status.scheduled_at = status.next_due_at
-        status.next_due_at = now + CLAIM_LEASE  # run_batch sets the real next due time
+    def lease(row: Claim) -> None:
+        row["scheduled_at"] = row["next_due_at"]
+        row["next_due_at"] = now + CLAIM_LEASE  # run_batch sets the real next due time
 
     rows = SNMPStatus.objects.filter(device__snmp_enabled=True, device__snmp_credential__isnull=False)
     return claim_batches(rows, Device.objects.filter(snmp_enabled=True), lease, now=now,

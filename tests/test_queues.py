@@ -58,7 +58,8 @@ def test_it_routes_each_kind_of_task_to_its_queue_and_a_pinned_group_to_its_own(
     far = DeviceGroup.objects.create(name="far", poller_queue="poller-far")
     devices = [Device.objects.create(name="near", address="127.0.0.1"),
                Device.objects.create(name="remote", address="127.0.0.2", group=far)]
-    fan_out(queue_batches(devices, 10), ping_batch, expires=60)
+    fan_out(queue_batches([(d.pk, d.group.poller_queue if d.group else "") for d in devices], 10), ping_batch,
+            expires=60)
     assert {queue: depth for queue, depth in _depths().items() if depth} == {
         "icmp": 2, "snmp": 1, "dispatch": 2, "alerts": 1, "notifications": 1, "celery": 1, "poller-far": 1}
     assert broker.llen("poller-far") == 1
@@ -151,7 +152,8 @@ def test_each_sites_devices_are_polled_by_its_own_poller_only(transactional_db, 
     site = DeviceGroup.objects.create(name="site-b", poller_queue="poller-site-b")
     central = [Device.objects.create(name=f"central-{i}", address=f"127.0.9.{i}") for i in (1, 2)]
     remote = [Device.objects.create(name=f"remote-{i}", address=f"127.0.10.{i}", group=site) for i in (1, 2)]
-    fan_out(queue_batches([*central, *remote], 1), ping_batch, expires=300)
+    fan_out(queue_batches([*((d.pk, "") for d in central), *((d.pk, site.poller_queue) for d in remote)], 1),
+            ping_batch, expires=300)
     central_tasks, remote_tasks = _task_ids(broker, "icmp"), _task_ids(broker, "poller-site-b")
     assert len(central_tasks) == len(remote_tasks) == 2
 

@@ -12,14 +12,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import TypeVar
+from typing import Any
 
 from celery import Task
 from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 
-from wardsite.bulk import update_rows
+from wardsite.bulk import update_values
 
-Row = TypeVar("Row", bound=models.Model)
+Claim = dict[str, Any]  # a claimed status row, as claim_due reads it
 _GOLDEN = 2654435761  # Knuth's multiplicative hash: consecutive ids get phases far apart
 _PHASE_SPAN = 86_400.0  # phases are spread over a day: modulo any shorter interval, over that interval
 Batches = list[tuple[str, list[int]]]  # (Celery queue, device ids)
@@ -33,7 +35,7 @@ def ensure_status_rows(status_model: type[models.Model], monitored: models.Query
                                      ignore_conflicts=True)
 
 
-def claim_batches(rows: models.QuerySet[Row], monitored: models.QuerySet, reschedule: Callable[[Row], None], *,
+def claim_batches(rows: models.QuerySet, monitored: models.QuerySet, reschedule: Callable[[Claim], None], *,
                   now: datetime, size: int, fields: Iterable[str] = ("next_due_at",)) -> Batches:
     """A collector's dispatch: status rows for the `monitored` devices, then the due rows of `rows` claimed
     (see `claim_due`) and their devices cut into batches of at most `size` (see `queue_batches`).
@@ -43,9 +45,10 @@ def claim_batches(rows: models.QuerySet[Row], monitored: models.QuerySet, resche
     keeps unreachable hosts apart for the same reason).
     """
     ensure_status_rows(rows.model, monitored, now)
-    claimed = claim_due(rows.select_related("device", "device__group"), now, reschedule, fields=fields)
-    return (queue_batches([row.device for row in claimed if not row.consecutive_failures], size)
-            + queue_batches([row.device for row in claimed if row.consecutive_failures], size))
+    claimed = [(row["pk"], row["queue"], row["consecutive_failures"]) for row in
+               claim_due(rows, now, reschedule, fields=fields)]
+    return (queue_batches([(pk, queue) for pk, queue, failures in claimed if not failures], size)
+            + queue_batches([(pk, queue) for pk, queue, failures in claimed if failures], size))
 
 
 def fan_out(batches: Batches, task: Task, *, expires: float, kwargs: dict | None = None) -> int:
@@ -56,29 +59,35 @@ def fan_out(batches: Batches, task: Task, *, expires: float, kwargs: dict | None
     return sum(len(device_ids) for _, device_ids in batches)
 
 
-def claim_due(rows: models.QuerySet[Row], now: datetime, reschedule: Callable[[Row], None], *,
-              fields: Iterable[str] = ("next_due_at",), limit: int = 50_000) -> list[Row]:
+def claim_due(rows: models.QuerySet, now: datetime, reschedule: Callable[[Claim], None], *,
+              fields: Iterable[str] = ("next_due_at",), limit: int = 50_000) -> list[Claim]:
     """Lock the rows of `rows` due at `now` (`next_due_at <= now`), let `reschedule` move each on, save `fields`.
 
-    SKIP LOCKED: two dispatchers running at once never hand out the same row; the earliest due go first.
+    Each row is read as a `Claim`, not a model instance (a dispatcher claims hundreds a second): its pk (the
+    device's id), `consecutive_failures`, `queue` (its group's poller queue, "" for the central workers), `fields`
+    and whatever `rows` annotates. SKIP LOCKED: two dispatchers running at once never hand out the same row; the
+    earliest due go first.
     """
+    fields = list(fields)
     with transaction.atomic():
-        due = list(rows.select_for_update(skip_locked=True, of=("self",))
-                   .filter(next_due_at__lte=now).order_by("next_due_at")[:limit])
+        due = list(rows.select_for_update(skip_locked=True, of=("self",)).filter(next_due_at__lte=now)
+                   .order_by("next_due_at")
+                   .values("pk", "consecutive_failures", *fields, *rows.query.annotations,
+                           queue=Coalesce("device__group__poller_queue", Value("")))[:limit])
         for row in due:
             reschedule(row)
-        update_rows(due, list(fields))
+        update_values(rows.model, due, fields)
     return due
 
 
-def queue_batches(devices: Iterable, size: int) -> Batches:
-    """(Celery queue, device ids) batches of at most `size` devices.
+def queue_batches(devices: Iterable[tuple[int, str]], size: int) -> Batches:
+    """(Celery queue, device ids) batches of at most `size` devices, from (device id, poller queue) pairs.
 
     Devices of a group pinned to a poller queue go to that queue; the rest to the default queue ("").
     """
     by_queue: dict[str, list[int]] = defaultdict(list)
-    for device in devices:
-        by_queue[device.group.poller_queue if device.group else ""].append(device.pk)
+    for pk, queue in devices:
+        by_queue[queue or ""].append(pk)
     return [(queue, ids[i:i + size]) for queue, ids in by_queue.items() for i in range(0, len(ids), size)]
 
 

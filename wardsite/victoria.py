@@ -43,16 +43,13 @@ _LABEL_VALUE_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 
 @functools.lru_cache(maxsize=4096)
-def _matches(pattern: re.Pattern, name: str) -> bool:
-    """Whether `name` matches `pattern`, remembered: every sample of every poll names its metric and labels."""
-    return pattern.fullmatch(name) is not None
-
-
-@functools.lru_cache(maxsize=1024)
-def _bad_label_name(names: tuple) -> object:
-    """The first of `names` that is not a label name, or None; remembered per set of names (a collector's
-    samples share a few)."""
-    return next((name for name in names if not (isinstance(name, str) and LABEL_NAME.fullmatch(name))), None)
+def _name_problem(name: str, label_names: tuple) -> str:
+    """What is wrong with a sample's metric name or label names, or ""; remembered per metric and set of label
+    names (every sample of every poll names them, and a collector's samples share a few)."""
+    if not (isinstance(name, str) and _METRIC_NAME.fullmatch(name)):
+        return f"invalid metric name {name!r}"
+    bad = next((label for label in label_names if not (isinstance(label, str) and LABEL_NAME.fullmatch(label))), None)
+    return "" if bad is None else f"invalid label name {quote(bad)} on metric {name}"
 
 
 def escape_label_value(value: str) -> str:
@@ -60,9 +57,10 @@ def escape_label_value(value: str) -> str:
     return value.translate(_LABEL_VALUE_ESCAPES)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sample:
-    """One value of one series; names are checked here, so a bad one fails before any I/O."""
+    """One value of one series; names are checked here, so a bad one fails before any I/O. Not frozen: a frozen
+    dataclass sets each field through object.__setattr__, and a poll makes a hundred samples per device."""
 
     name: str
     labels: Mapping[str, str]
@@ -70,10 +68,8 @@ class Sample:
     timestamp_ms: int | None = None  # None: the time of write()
 
     def __post_init__(self) -> None:
-        if not _matches(_METRIC_NAME, self.name):
-            raise ValueError(f"invalid metric name {self.name!r}")
-        if (bad := _bad_label_name(tuple(self.labels))) is not None:
-            raise ValueError(f"invalid label name {quote(bad)} on metric {self.name}")
+        if problem := _name_problem(self.name, tuple(self.labels)):
+            raise ValueError(problem)
         for label, value in self.labels.items():
             if not isinstance(value, str):  # the writer escapes text only; anything else would fail the whole write
                 raise ValueError(f"label {label} on metric {self.name}: a value must be text, not {quote(value)}")
