@@ -20,8 +20,8 @@ from devices.models import Device
 from icmp.history_sources import History, claimed_history
 from icmp.models import EffectiveSettings, PingStatus
 from icmp.pinger import PingResult, sweep
-from wardsite.bulk import update_rows
-from wardsite.dispatch import Batches, Claim, claim_batches, ensure_status_rows, next_due
+from wardsite.bulk import update_values
+from wardsite.dispatch import Batches, Claim, claim_batches, next_due
 from wardsite.durations import parse_duration
 from wardsite.victoria import Sample, get_client
 
@@ -110,6 +110,11 @@ def mark_not_polled(devices: Sequence[Device]) -> None:
     PingStatus.objects.filter(device__in=devices).update(error=NOT_POLLED)
 
 
+# what a cycle writes on a device's status row (update_values: the rows are read as values, not instances)
+_CYCLE_FIELDS = ("checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+                 "jitter_ms", "packet_loss", "error")
+
+
 def run_cycle(device_ids: Iterable[int], claimed_at: datetime | None = None) -> list[CycleOutcome]:
     """Ping a batch of devices once, update their status and state (together), then write the series.
     `claimed_at`: when the dispatcher handed the batch out (a quick retry counts from it), else the cycle's start."""
@@ -119,44 +124,54 @@ def run_cycle(device_ids: Iterable[int], claimed_at: datetime | None = None) -> 
     if not devices:
         return []
     started = timezone.now()  # the series' timestamp: when the probes went out (Prometheus stamps a scrape's start)
-    ensure_status_rows(PingStatus, Device.objects.filter(pk__in=[d.pk for d in devices]), started)
     results = ping_devices(devices, settings.ICMP_BATCH_DEADLINE_SECONDS)
     now = timezone.now()
+    statuses = _status_rows([device.pk for device in devices], due=started)
     if late := [device for device in devices if device.pk not in results]:
         mark_not_polled(late)
         devices = [device for device in devices if device.pk in results]
-    statuses = PingStatus.objects.in_bulk([d.pk for d in devices])
     with transaction.atomic():  # a new state and the figures behind it are seen together, before any write
         checks = [_apply(device, statuses[device.pk], *results[device.pk], now) for device in devices]
         states = device_services.record_checks(checks, at=now)  # the changes of the whole batch at once
         outcomes = [_retry_soon(statuses[device.pk], results[device.pk][1], states[device.pk], claimed_at or started)
                     for device in devices]
-        update_rows(
-            list(statuses.values()),
-            ["checked_at", "consecutive_failures", "next_due_at", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
-             "jitter_ms", "packet_loss", "error"],
-        )
+        update_values(PingStatus, [statuses[device.pk] for device in devices], _CYCLE_FIELDS)
         device_services.mark_seen((o.device_id for o in outcomes if o.result.is_alive), now)
     states = [(device, outcome.state) for device, outcome in zip(devices, outcomes)]
     get_client().write([*_samples(devices, results, started), *device_services.state_samples(states, now)])
     return outcomes
 
 
-def _apply(device: Device, status: PingStatus, eff: EffectiveSettings, result: PingResult,
+def _status_rows(device_ids: list[int], due: datetime) -> dict[int, dict]:
+    """What a cycle reads of its devices' status rows, by device id, read after the ping (a row the dispatcher or
+    a person moved meanwhile is not overwritten with what it was before); a device without one gets one, due at
+    `due`."""
+    def read(ids: list[int]) -> dict[int, dict]:
+        return {row["pk"]: row for row in PingStatus.objects.filter(pk__in=ids).values("pk", "consecutive_failures",
+                                                                                      "next_due_at")}
+
+    rows = read(device_ids)
+    if missing := [pk for pk in device_ids if pk not in rows]:
+        PingStatus.objects.bulk_create([PingStatus(device_id=pk, next_due_at=due) for pk in missing],
+                                       ignore_conflicts=True)
+        rows.update(read(missing))
+    return rows
+
+
+def _apply(device: Device, status: dict, eff: EffectiveSettings, result: PingResult,
            now: datetime) -> device_services.Check:
     """Record one cycle on the status row; what it says of the device (down after N failed cycles, up after one
     good one) is decided for the whole batch by the caller."""
-    status.checked_at = now
-    status.rtt_min_ms, status.rtt_avg_ms, status.rtt_max_ms = result.min_ms, result.avg_ms, result.max_ms
-    status.jitter_ms, status.packet_loss = result.jitter_ms, result.loss_percent
-    status.error = (result.error or "")[:255]
-    status.consecutive_failures = 0 if result.is_alive else status.consecutive_failures + 1
+    failures = 0 if result.is_alive else status["consecutive_failures"] + 1
+    status.update(checked_at=now, rtt_min_ms=result.min_ms, rtt_avg_ms=result.avg_ms, rtt_max_ms=result.max_ms,
+                  jitter_ms=result.jitter_ms, packet_loss=result.loss_percent, error=(result.error or "")[:255],
+                  consecutive_failures=failures)
     reason = "replies to ping" if result.is_alive else (
-        f"{status.consecutive_failures} failed ping cycles" + (f" ({result.error})" if result.error else ""))
-    return device_services.Check(device, result.is_alive, status.consecutive_failures, eff.down_after, reason)
+        f"{failures} failed ping cycles" + (f" ({result.error})" if result.error else ""))
+    return device_services.Check(device, result.is_alive, failures, eff.down_after, reason)
 
 
-def _retry_soon(status: PingStatus, result: PingResult, state: str, claimed: datetime) -> CycleOutcome:
+def _retry_soon(status: dict, result: PingResult, state: str, claimed: datetime) -> CycleOutcome:
     """A failed cycle of a device not yet down is retried ICMP_RETRY_SECONDS after it was claimed rather than a whole
     interval later, so the N cycles that confirm an outage follow each other closely.
 
@@ -165,8 +180,8 @@ def _retry_soon(status: PingStatus, result: PingResult, state: str, claimed: dat
     a moment after its tick), the tick came just too early and each retry waited one more: 3 s apart, not 2."""
     if not result.is_alive and state != DeviceState.DOWN:
         retry = timedelta(seconds=settings.ICMP_RETRY_SECONDS - settings.ICMP_DISPATCH_SECONDS / 2)
-        status.next_due_at = min(status.next_due_at, claimed + retry)
-    return CycleOutcome(status.pk, result, state)
+        status["next_due_at"] = min(status["next_due_at"], claimed + retry)
+    return CycleOutcome(status["pk"], result, state)
 
 
 def _samples(devices: Sequence[Device], results: dict[int, tuple[EffectiveSettings, PingResult]], at: datetime):
