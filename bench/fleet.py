@@ -167,10 +167,12 @@ def dispatch_queries(profile: bool) -> dict[str, tuple[int, int, float, float]]:
     from icmp import services as icmp_services
     from icmp.models import PingStatus
     from snmp import services as snmp_services
-    from snmp.models import SNMPStatus
+    from snmp.models import MonitoringItem, SNMPStatus
 
     PingStatus.objects.update(next_due_at=timezone.now())
-    SNMPStatus.objects.update(next_due_at=timezone.now())
+    # a whole poll, as in the steady state: the interface counters and the items due too, not only the device
+    SNMPStatus.objects.update(next_due_at=timezone.now(), interfaces_due_at=timezone.now())
+    MonitoringItem.objects.update(next_due_at=timezone.now())
     figures = {}
 
     def timed(name: str, call, devices=None, profiled: bool = False):
