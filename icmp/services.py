@@ -40,6 +40,13 @@ def effective_settings(device: Device) -> EffectiveSettings:
     return EffectiveSettings.defaults()
 
 
+def interval_in_sql(device: str = "") -> Coalesce:
+    """`effective_settings(...).interval_seconds` as an SQL expression, the device reached by the path `device`
+    ("device__" from a status row): the dispatcher reads it with the rows it claims, no instances made."""
+    return Coalesce(f"{device}ping_settings__interval_seconds", f"{device}group__ping_settings__interval_seconds",
+                    Value(settings.ICMP_INTERVAL_SECONDS))
+
+
 def due_batches(now: datetime | None = None) -> Batches:
     """Claim the devices whose cycle is due, move their next due time on by their interval, and cut them into
     (queue, device ids) batches of at most ICMP_BATCH_SIZE; empty in zabbix mode."""
@@ -50,10 +57,7 @@ def due_batches(now: datetime | None = None) -> Batches:
     def reschedule(row: Claim) -> None:
         row["next_due_at"] = next_due(timedelta(seconds=row["interval_seconds"]), now, row["pk"])
 
-    # effective_settings' interval in SQL: the device's, else its group's, else the default
-    interval = Coalesce("device__ping_settings__interval_seconds", "device__group__ping_settings__interval_seconds",
-                        Value(settings.ICMP_INTERVAL_SECONDS))
-    rows = PingStatus.objects.filter(device__icmp_enabled=True).annotate(interval_seconds=interval)
+    rows = PingStatus.objects.filter(device__icmp_enabled=True).annotate(interval_seconds=interval_in_sql("device__"))
     return claim_batches(rows, Device.objects.filter(icmp_enabled=True), reschedule, now=now,
                          size=settings.ICMP_BATCH_SIZE)
 

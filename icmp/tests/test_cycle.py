@@ -126,6 +126,22 @@ def test_it_uses_group_settings_unless_the_device_has_its_own():
     assert services.effective_settings(lone).down_after == 3  # the global default
 
 
+def test_the_dispatcher_moves_each_device_on_by_its_own_interval_else_its_groups_else_the_default(settings):
+    group = DeviceGroup.objects.create(name="slow")
+    PingSettings.objects.create(group=group, interval_seconds=60, packets=1, packet_interval_ms=100,
+                                timeout_ms=500, down_after=2)
+    in_group, own = make("g", "127.0.2.1", group=group), make("o", "127.0.2.2", group=group)
+    lone = make("l", "127.0.2.3")
+    PingSettings.objects.create(device=own, interval_seconds=300, packets=1, packet_interval_ms=100,
+                                timeout_ms=500, down_after=2)
+    now = timezone.now()
+    services.due_batches(now)
+    due = {pk: (at - now).total_seconds() for pk, at in PingStatus.objects.values_list("device_id", "next_due_at")}
+    # the next slot is between half an interval and one and a half intervals on
+    for device, interval in ((in_group, 60), (own, 300), (lone, settings.ICMP_INTERVAL_SECONDS)):
+        assert interval / 2 <= due[device.pk] <= interval * 1.5, (device.name, due[device.pk])
+
+
 def test_it_dispatches_each_due_device_once_per_interval():
     devices = [make(f"d{i}", f"127.0.1.{i}") for i in range(1, 4)]
     make("off", "127.0.1.9", icmp_enabled=False)
