@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, make_run, own_services, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, make_run, own_services, process_env, stack  # noqa: E402  (sets the environment first)
 
 from fleet_figures import Sampler, Usage, after_slot, export, lateness, percentile, scrape, task_durations  # noqa: E402
 from snmp_lab import COMMUNITY, Agent, veth_commands  # noqa: E402
@@ -136,8 +136,8 @@ class Options:
 
 def start(command: list[str], log: Path, level: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """`command` of the venv's bin/ (a make_run process), its output in `log`."""
-    env = {**os.environ, "METRICS_TOKEN": METRICS_TOKEN, "LOG_LEVEL": level, "HTTPS_ONLY": "0",
-           "ALLOWED_HOSTS": "127.0.0.1", **(extra_env or {})}
+    env = process_env(METRICS_TOKEN=METRICS_TOKEN, LOG_LEVEL=level, HTTPS_ONLY="0", ALLOWED_HOSTS="127.0.0.1",
+                      **(extra_env or {}))
     with log.open("w") as out:
         return subprocess.Popen([str(Path(sys.executable).parent / command[0]), *command[1:]], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)

@@ -26,6 +26,15 @@ from tests import make_run  # noqa: E402
 from tests.services import VictoriaServer, die_with_parent, free_port  # noqa: E402
 
 
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a process of the stack under test (web, worker, beat): the bench's own, but with the
+    database connections persistent, as `make run` keeps them (DATABASE_CONN_MAX_AGE's default), not closed after
+    each task as in the bench process."""
+    env = {**os.environ, **extra}
+    env.pop("DATABASE_CONN_MAX_AGE", None)
+    return env
+
+
 @dataclass
 class Services:
     """The PostgreSQL cluster and redis-server of `own_services()`: the processes whose figures are ours."""

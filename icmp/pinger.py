@@ -28,6 +28,8 @@ from statistics import fmean
 from icmplib import ICMPv4Socket, ICMPv6Socket
 from icmplib.exceptions import ICMPSocketError, SocketPermissionError
 
+from icmp import raw_filters
+
 __all__ = ["DEFAULT_RATE", "PingResult", "PingerError", "ping_many", "sweep"]
 
 DEFAULT_RATE = 5000
@@ -35,7 +37,6 @@ DEFAULT_RATE = 5000
 
 # Linux (asm-generic) option numbers that Python's socket module does not export.
 _SO_SNDBUFFORCE, _SO_RCVBUFFORCE, _SO_TIMESTAMPNS = 32, 33, 35
-_SOL_RAW, _ICMP_FILTER, _ICMP6_FILTER = 255, 1, 1
 _ECHO_REPLY = {socket.AF_INET: 0, socket.AF_INET6: 129}
 _ECHO_REQUEST = {socket.AF_INET: 8, socket.AF_INET6: 128}
 _WILDCARD = {socket.AF_INET: "0.0.0.0", socket.AF_INET6: "::"}
@@ -130,7 +131,7 @@ class _Channel:
         self.echo_reply = _ECHO_REPLY[family]
         self.echo_request = _ECHO_REQUEST[family]
         self.on_reply = on_reply
-        _tune(self.icmp.sock, family, raw)
+        _tune(self.icmp.sock, family, self.ident if raw else None)
 
     def send(self, ip: str, seq: int) -> float:
         """Send one echo request; returns its wall-clock send time. Raises ICMPSocketError (the OSError as its
@@ -207,8 +208,9 @@ def _permission_help(privileged: bool | None) -> str:
     return f"cannot open an ICMP socket: {raw if privileged else unprivileged}"
 
 
-def _tune(sock: socket.socket, family: socket.AddressFamily, raw: bool) -> None:
-    """Non-blocking, large buffers, kernel receive timestamps, and (raw) only echo replies."""
+def _tune(sock: socket.socket, family: socket.AddressFamily, raw_ident: int | None) -> None:
+    """Non-blocking, large buffers, kernel receive timestamps, and (a raw socket, `raw_ident` its sweep's
+    identifier) only the echo replies of its own sweep."""
     sock.setblocking(False)
     for force, plain in ((_SO_RCVBUFFORCE, socket.SO_RCVBUF), (_SO_SNDBUFFORCE, socket.SO_SNDBUF)):
         try:  # FORCE ignores net.core.[rw]mem_max but needs CAP_NET_ADMIN
@@ -217,19 +219,9 @@ def _tune(sock: socket.socket, family: socket.AddressFamily, raw: bool) -> None:
             sock.setsockopt(socket.SOL_SOCKET, plain, _BUFFER_BYTES)
     # RTTs and timeouts judged on arrival time, not on when a busy loop got round to reading
     sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-    if raw:
-        _install_echo_reply_filter(sock, family)
-
-
-def _install_echo_reply_filter(sock: socket.socket, family: socket.AddressFamily) -> None:
-    """Kernel-side type filter: a raw socket would otherwise also queue every echo request
-    looping back on lo (half the traffic of a loopback sweep) and all other ICMP."""
-    if family == socket.AF_INET:  # ICMP_FILTER: bit set = type blocked (types 0-31)
-        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("=I", 0xFFFFFFFF & ~1))
-        return
-    words = [0xFFFFFFFF] * 8  # ICMP6_FILTER on Linux: bit set = type blocked (types 0-255)
-    words[129 >> 5] &= ~(1 << (129 & 31))
-    sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("=8I", *words))
+    if raw_ident is not None:
+        raw_filters.echo_replies_only(sock, family)
+        raw_filters.identifier_only(sock, family, raw_ident)
 
 
 def _receive_time(ancdata: list[tuple[int, int, bytes]]) -> float:

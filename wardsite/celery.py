@@ -5,7 +5,8 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init, worker_ready
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init, worker_ready
+from django.db import close_old_connections
 
 from wardsite.queues import TimeLimitsByQueue
 
@@ -35,6 +36,16 @@ def freeze_startup_objects(**kwargs) -> None:
     garbage collection. Each full collection walked them all: a third of an SNMP batch's CPU (docs/performance.md)."""
     gc.collect()
     gc.freeze()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_obsolete_connections(task, **kwargs) -> None:
+    """A task in a worker starts and ends as a web request does: database connections past DATABASE_CONN_MAX_AGE,
+    or broken, are closed; the others are kept for the next task (settings.CELERY_DB_REUSE_MAX) and checked at its
+    first query. A task run in the caller's process (eager) leaves the caller's connection alone."""
+    if not task.request.is_eager:
+        close_old_connections()
 
 
 @worker_ready.connect

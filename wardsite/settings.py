@@ -207,6 +207,10 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker's batch is delivered again; coll
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each task unless told to reuse them:
+# a PostgreSQL connection (and server process) per task. Its closing is off; wardsite.celery closes them as Django
+# does after a request instead: past CONN_MAX_AGE, or broken (and CONN_HEALTH_CHECKS checks them per task).
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE

@@ -5,6 +5,9 @@ Run: .venv/bin/python -m pytest -p no:django -p no:cacheprovider icmp/tests/test
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import select
+import socket
 import subprocess
 
 import pytest
@@ -100,6 +103,29 @@ def test_concurrent_sweeps_in_one_loop_do_not_steal_replies():
     twice, once = asyncio.run(both())
     assert all(r.received == 2 for r in twice.values())
     assert all(r.received == 1 for r in once.values())
+
+
+@pytest.mark.parametrize("family, others", [(socket.AF_INET, [f"127.0.0.{n}" for n in range(1, 41)]),
+                                             (socket.AF_INET6, ["::1"] * 5)])
+def test_a_raw_socket_receives_only_the_echo_replies_of_its_own_sweep(family, others):
+    """Every raw ICMP socket gets a copy of every echo reply on the host; the kernel filter keeps another sweep's
+    replies (a worker runs several at once) out of this one's socket, while its own still arrive."""
+    replies = []
+    channel = pinger._Channel(family, True, 0x5A5A, lambda *reply: replies.append(reply[:2]))
+    try:
+        ping_many(others, count=1, privileged=True, **FAST)  # its own random identifier (0x5A5A by 1 in 65,535)
+        foreign = 0
+        with contextlib.suppress(BlockingIOError):
+            while channel.icmp.sock.recv(128):
+                foreign += 1
+        assert foreign == 0
+        own = others[0]
+        channel.send(own, 7)
+        wait = select.select([channel.icmp.sock], [], [], 2)[0]
+        channel.drain()
+        assert wait and replies == [(own, 7)]
+    finally:
+        channel.close()
 
 
 def test_result_statistics():
