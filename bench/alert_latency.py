@@ -28,7 +28,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import make_run, own_services, stack  # noqa: E402  (sets the environment first)
 
-from fleet import FleetNetwork, populate, start, wait_all_up  # noqa: E402
+from fleet import populate, start, wait_all_up  # noqa: E402
+from fleet_network import FleetNetwork  # noqa: E402
 from snmp_lab import Agent  # noqa: E402
 
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402

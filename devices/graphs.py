@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from devices.models import Device
-from wardsite.victoria import escape_label_value, get_client
+from wardsite.exposition import escape_label_value
+from wardsite.victoria import get_client
 
 MAX_POINTS = 1000  # per series and graph: what a chart of a page's width can show
 # VictoriaMetrics queries of one render in flight at once: a page asks ~15, each mostly waiting on VictoriaMetrics

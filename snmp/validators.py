@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from snmp.choices import AuthProtocol, PrivProtocol, SNMPVersion
 from snmp.oids import parse_oid
 from wardsite.text import quote
-from wardsite.victoria import LABEL_NAME
+from wardsite.exposition import LABEL_NAME
 
 _METRIC_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Series the poller writes itself (see docs/snmp.md): an item must not write into them.

@@ -47,7 +47,7 @@ from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from wardsite.durations import format_duration, parse_duration
 from wardsite.text import QUOTE_LIMIT, shorten
-from wardsite.victoria import escape_label_value
+from wardsite.exposition import escape_label_value
 
 DEFAULT_WINDOW = 300  # seconds, for every function but last
 LAST_LOOKBACK = 600  # seconds: how far back last() looks for the newest sample
