@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 import wardsite.api
 from devices.models import Device
+from icmp.models import PingStatus
 from tests.fixtures import api_client_for
 from tests.fleet_data import populate
 
@@ -22,6 +23,7 @@ API_PAGES = [
     "/api/v1/devices/?limit=3&offset=4&ordering=-name",
     "/api/v1/devices/?limit=2&offset=1&search=fleet-device",
     "/api/v1/monitoring/icmp/status?limit=3&offset=2",
+    "/api/v1/monitoring/icmp/status?ordering=name",
     "/api/v1/monitoring/snmp/interfaces/?limit=5&offset=3",
     "/api/v1/monitoring/alerts/active?limit=2&offset=1",
     "/api/v1/monitoring/alerts/history",
@@ -47,6 +49,7 @@ def _page_serialized(monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
 def fleet(admin_user: User) -> User:
     populate(6)
     Device.objects.filter(name="fleet-device-2").update(parent=None, snmp_credential=None, group=None, last_seen=None)
+    PingStatus.objects.filter(device__name="fleet-device-2").delete()  # never pinged: its status fields are null
     return admin_user
 
 

@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, ProtectedError, QuerySet
+from django.db.models import Model, Prefetch, ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.fields import SkipField
@@ -129,7 +129,35 @@ def _getter(field: serializers.Field, columns: set[str]) -> Callable[[object], o
             return SkipField
         return None if isinstance(got, PKOnlyObject) and got.pk is None else got
 
+    if isinstance(field, serializers.ManyRelatedField):
+        listed = LISTED.format(field.source)
+
+        def prefetched(obj: object) -> object:
+            got = obj.__dict__.get(listed)
+            return value(obj) if got is None else got
+
+        return prefetched
     return value
+
+
+LISTED = "prefetched_{}"  # where ListPrefetchMixin puts a many-to-many field's objects
+
+
+class ListPrefetchMixin:
+    """A viewset whose list prefetches the many-to-many fields named in `list_prefetch` into plain lists
+    (`prefetched_<name>`, which PageSerializer reads); its other actions prefetch them as Django does.
+
+    Django's own prefetch keeps each object's list in a manager and a queryset of their own, and reading it back
+    makes another manager: a third of the CPU of a page of 100 devices with their tags."""
+
+    list_prefetch: tuple[str, ...] = ()
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        if getattr(self, "action", None) == "list":
+            return queryset.prefetch_related(*(Prefetch(name, to_attr=LISTED.format(name))
+                                               for name in self.list_prefetch))
+        return queryset.prefetch_related(*self.list_prefetch)
 
 
 def _related_object_shown(field: serializers.Field) -> bool:

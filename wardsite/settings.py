@@ -200,7 +200,7 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 CELERY_BROKER_URL = REDIS_URL
 # Django's cache (the API throttle counters) lives in Redis: shared by all web workers, unlike a per-process one.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+CACHES = {"default": {"BACKEND": "wardsite.cache.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "wardflux:cache"}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's batch is delivered again; collection is idempotent

@@ -8,13 +8,14 @@ from devices.api import serializers
 from devices.filtersets import DeviceFilterSet
 from devices import graphs
 from devices.models import Device, DeviceGroup, MonitoringProfile, Tag
-from wardsite.api import unavailable
+from wardsite.api import ListPrefetchMixin, unavailable
 from wardsite.victoria import VictoriaError
 
 
-class DeviceViewSet(ModelViewSet):
+class DeviceViewSet(ListPrefetchMixin, ModelViewSet):
     # the parent by a query of its own: joining the devices table to itself made PostgreSQL hash all of it (6 ms)
-    queryset = Device.objects.select_related("group", "snmp_credential").prefetch_related("tags", "parent")
+    queryset = Device.objects.select_related("group", "snmp_credential").prefetch_related("parent")
+    list_prefetch = ("tags",)
     serializer_class = serializers.DeviceSerializer
     filterset_class = DeviceFilterSet
     search_fields = ["name", "address", "vendor", "model", "description"]
