@@ -111,8 +111,12 @@ def measure(base: str, path_of, headers, cookies, count: int, clients: int = CLI
     (exponential: people, not a metronome) before each of its requests; each one's time in ms (a non-200 answer
     stops the bench)."""
     import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util import Retry
 
     sessions = [requests.Session() for _ in range(clients)]
+    for session in sessions:  # a connection gunicorn closed while the person thought is opened again, as a browser does
+        session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, status=0, allowed_methods=["GET"])))
 
     def one(n: int) -> float:
         if think:
