@@ -92,3 +92,24 @@ def _django_changelist() -> type:
     from django.contrib.admin.views.main import ChangeList
 
     return ChangeList
+
+
+def test_the_device_changelist_row_links_keep_the_lists_page_and_filters(fleet, monkeypatch):
+    """Each row's link to its device carries the list's page, search and filters for the way back, as on Django's
+    own change list."""
+    from devices.admin import DeviceAdmin
+
+    monkeypatch.setattr(DeviceAdmin, "list_per_page", 2)
+    client = Client()
+    client.force_login(fleet)
+    links = {}
+    for keys_first in (True, False):
+        if not keys_first:
+            monkeypatch.setattr(DeviceAdmin, "get_changelist", lambda self, request, **kwargs: _django_changelist())
+        response = client.get("/admin/devices/device/?p=2&icmp_enabled__exact=1&q=fleet")
+        assert response.status_code == 200
+        links[keys_first] = re.findall(r'<th class="field-name"><a href="([^"]+)"', response.content.decode())
+    assert len(links[True]) == 2
+    assert all(link.endswith("/change/?_changelist_filters=p%3D2%26icmp_enabled__exact%3D1%26q%3Dfleet")
+               for link in links[True])
+    assert links[True] == links[False]

@@ -35,7 +35,20 @@ class Pages:
 
 class KeysFirstChangeList(ChangeList):
     """The admin's change list, its page read by `page_of` (not with editable columns: their formset needs the
-    query itself)."""
+    query itself), and its rows' links made without resolving each one.
+
+    Django adds the list's page and filters to every row's link for the way back (`add_preserved_filters`), and to
+    know where the link goes it resolves it against every URL of the admin: 13 of 81 ms of CPU on a 100-row page of
+    devices. A row's link goes to its change view, where they always go as `_changelist_filters`: added here.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_link_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result: Model) -> str:
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_link_filters}" if self.row_link_filters else url
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
