@@ -254,7 +254,8 @@ class Alert(models.Model):
     def subject(self) -> str:
         """What the alert is about: the device (WARD FLUX itself for a series of no device), and the interface or
         table row when the series has one."""
-        name = self.labels.get("device") or (self.device.name if self.device else "WARD FLUX")
+        name = (self.labels.get("device") or getattr(self, "device_name", None)  # the API annotates the name
+                or (self.device.name if self.device else "WARD FLUX"))
         detail = next((self.labels[k] for k in ("ifName", *sorted(self.labels)) if k in self.labels
                        and k not in SERIES_LABELS), "")
         return f"{name} {detail}".strip()

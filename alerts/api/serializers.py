@@ -63,7 +63,9 @@ class AlertSerializer(serializers.ModelSerializer):
 
     rule = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)  # null: from Zabbix
     title = serializers.CharField(read_only=True, help_text="The rule's name, or the Zabbix problem's name.")
-    device = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    # annotated by the view (alerts/api/views.py), not read through the device's row
+    device = serializers.CharField(source="device_name", read_only=True, allow_null=True,
+                                   help_text="The device's name; null for an alert of no device.")
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     subject = serializers.CharField(read_only=True)
     suppressed_by = serializers.CharField(source="suppression_detail", read_only=True)

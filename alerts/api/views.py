@@ -1,3 +1,4 @@
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -11,6 +12,7 @@ from alerts.api.serializers import (
 from alerts.choices import AlertStatus
 from alerts.filtersets import AlertFilterSet
 from alerts.models import Alert, AlertRule, MaintenanceWindow, NotificationChannel
+from devices.models import Device
 from wardsite.api import NoBodySerializer
 from wardsite.permissions import needs
 
@@ -41,7 +43,10 @@ class MaintenanceWindowViewSet(ModelViewSet):
 class AlertViewSet(ReadOnlyModelViewSet):
     """Alerts: `active` (firing now), `history` (every alert, newest first), `acknowledge` and `resolve`."""
 
-    queryset = Alert.objects.select_related("rule", "device", "acknowledged_by")
+    # the device's name by a subquery that PostgreSQL runs for the page's rows only: joined, every page hashed all
+    # devices (4-6 ms at 10,000) and made a Device per alert
+    queryset = Alert.objects.select_related("rule", "acknowledged_by").annotate(
+        device_name=Subquery(Device.objects.filter(pk=OuterRef("device_id")).values("name")))
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     lookup_value_regex = r"\d+"
@@ -71,7 +76,7 @@ class AlertViewSet(ReadOnlyModelViewSet):
             return _refused(alert, "acknowledged", exc)
         if not done:
             return _conflict(alert, "acknowledged")
-        return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
+        return Response(AlertSerializer(self.get_queryset().get(pk=alert.pk)).data)
 
     @action(detail=True, methods=["post"], serializer_class=NoBodySerializer,
             permission_classes=[needs("alerts.change_alert")])
@@ -83,7 +88,7 @@ class AlertViewSet(ReadOnlyModelViewSet):
             return _refused(alert, "resolved", exc)
         if not done:
             return _conflict(alert, "resolved")
-        return Response(AlertSerializer(Alert.objects.get(pk=alert.pk)).data)
+        return Response(AlertSerializer(self.get_queryset().get(pk=alert.pk)).data)
 
 
 def _conflict(alert: Alert, what: str) -> Response:

@@ -56,13 +56,15 @@ def test_acknowledge_records_who_and_why_once(api, admin_user, alerts):
     response = api.post(f"{ALERTS}/{alert.pk}/acknowledge", {"comment": "on it, ISP ticket 4711"}, format="json")
     assert response.status_code == 200
     assert (response.json()["acknowledged_by"], response.json()["acknowledgement"]) == ("admin", "on it, ISP ticket 4711")
+    assert response.json()["device"] == "core-1"  # the answer shows the alert as the list does
     again = api.post(f"{ALERTS}/{alert.pk}/acknowledge", {"comment": "me too"}, format="json")
     assert again.status_code == 409 and "it was acknowledged by admin at" in again.json()["detail"]
     assert Alert.objects.get(pk=alert.pk).acknowledgement == "on it, ISP ticket 4711"
 
 
 def test_resolve_closes_a_firing_alert_and_refuses_a_resolved_one(api, alerts):
-    assert api.post(f"{ALERTS}/{alerts['low'].pk}/resolve").json()["status"] == "resolved"
+    resolved = api.post(f"{ALERTS}/{alerts['low'].pk}/resolve").json()
+    assert (resolved["status"], resolved["device"]) == ("resolved", "core-1")
     refused = api.post(f"{ALERTS}/{alerts['old'].pk}/resolve")
     assert refused.status_code == 409 and refused.json()["detail"].endswith("it is resolved")
     assert api.post(f"{ALERTS}/999999/resolve").status_code == 404
