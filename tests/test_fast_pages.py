@@ -70,46 +70,40 @@ def test_an_api_page_is_what_drf_would_show(fleet, monkeypatch, path):
 def test_the_device_changelist_deep_page_lists_the_devices_of_that_page(fleet, monkeypatch):
     """Page 3 of 2 per page (devices ordered by name): the keys-first page shows those two devices, each once,
     in order; Django's own page shows the same."""
-    from devices.admin import DeviceAdmin
-
-    monkeypatch.setattr(DeviceAdmin, "list_per_page", 2)
-    client = Client()
-    client.force_login(fleet)
     names = list(Device.objects.order_by("name").values_list("name", flat=True))
-    pages = {}
-    for keys_first in (True, False):
-        if not keys_first:
-            monkeypatch.setattr(DeviceAdmin, "get_changelist", lambda self, request, **kwargs: _django_changelist())
-        response = client.get("/admin/devices/device/?p=3")
-        assert response.status_code == 200
-        pages[keys_first] = re.findall(r'name="_selected_action" value="(\d+)"', response.content.decode())
+    pages = {ours: re.findall(r'name="_selected_action" value="(\d+)"', html)
+             for ours, html in _changelists(fleet, monkeypatch, "/admin/devices/device/?p=3").items()}
     by_pk = dict(Device.objects.values_list("pk", "name"))
     assert [by_pk[int(pk)] for pk in pages[True]] == names[4:6]
     assert pages[True] == pages[False]
 
 
-def _django_changelist() -> type:
-    from django.contrib.admin.views.main import ChangeList
-
-    return ChangeList
-
-
 def test_the_device_changelist_row_links_keep_the_lists_page_and_filters(fleet, monkeypatch):
     """Each row's link to its device carries the list's page, search and filters for the way back, as on Django's
     own change list."""
-    from devices.admin import DeviceAdmin
-
-    monkeypatch.setattr(DeviceAdmin, "list_per_page", 2)
-    client = Client()
-    client.force_login(fleet)
-    links = {}
-    for keys_first in (True, False):
-        if not keys_first:
-            monkeypatch.setattr(DeviceAdmin, "get_changelist", lambda self, request, **kwargs: _django_changelist())
-        response = client.get("/admin/devices/device/?p=2&icmp_enabled__exact=1&q=fleet")
-        assert response.status_code == 200
-        links[keys_first] = re.findall(r'<th class="field-name"><a href="([^"]+)"', response.content.decode())
+    path = "/admin/devices/device/?p=2&icmp_enabled__exact=1&q=fleet"
+    links = {ours: re.findall(r'<th class="field-name"><a href="([^"]+)"', html)
+             for ours, html in _changelists(fleet, monkeypatch, path).items()}
     assert len(links[True]) == 2
     assert all(link.endswith("/change/?_changelist_filters=p%3D2%26icmp_enabled__exact%3D1%26q%3Dfleet")
                for link in links[True])
     assert links[True] == links[False]
+
+
+def _changelists(user: User, monkeypatch: pytest.MonkeyPatch, path: str) -> dict[bool, str]:
+    """The device change list at `path`, 2 devices per page, as ours (True) and as Django's own ChangeList shows it."""
+    from django.contrib.admin.views.main import ChangeList
+
+    from devices.admin import DeviceAdmin
+
+    monkeypatch.setattr(DeviceAdmin, "list_per_page", 2)
+    client = Client()
+    client.force_login(user)
+    shown = {}
+    for ours in (True, False):
+        if not ours:
+            monkeypatch.setattr(DeviceAdmin, "get_changelist", lambda self, request, **kwargs: ChangeList)
+        response = client.get(path)
+        assert response.status_code == 200
+        shown[ours] = response.content.decode()
+    return shown
