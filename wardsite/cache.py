@@ -13,13 +13,13 @@ from django.core.cache.backends.redis import RedisCacheClient
 class _PooledClients(RedisCacheClient):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+        self._clients: dict[object, object] = {}  # connection pool -> its client
 
     def get_client(self, key: object = None, *, write: bool = False) -> object:
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = self._clients.get(pool)
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
 
