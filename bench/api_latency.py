@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, make_run, process_env, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, machine_speed, make_run, process_env, stack  # noqa: E402  (sets the environment first)
 
 CLIENTS = 8
 HISTORY_DEVICES = 50  # devices with an hour of ping samples; history requests ask for these
@@ -177,7 +177,7 @@ def main() -> None:
         print(f"fleet: {args.devices:,} devices, {args.devices * args.interfaces:,} interfaces, "
               f"{min(args.alerts, args.devices):,} "
               f"firing alerts, built in {time.monotonic() - started:.0f} s; {CLIENTS} clients, "
-              f"{args.requests} requests per endpoint and way, gunicorn 2 processes x 4 threads")
+              f"{args.requests} requests per endpoint and way, gunicorn 2 processes x 4 threads; {machine_speed()}")
         headers, cookies = credentials()
         process, base = serve(work)
         try:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, make_run, own_services, process_env, stack  # noqa: E402  (sets the environment first)
+from stack import ROOT, machine_speed, make_run, own_services, process_env, stack  # noqa: E402  (sets the environment first)
 
 from fleet_figures import Sampler, Usage, after_slot, export, lateness, percentile, scrape, task_durations  # noqa: E402
 from fleet_network import FleetNetwork  # noqa: E402
@@ -418,7 +418,7 @@ def main() -> None:
     memory = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     print(f"fleet bench on {platform.node()}: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
           f"{memory.split()[1] + ' kB'} RAM, {platform.platform()}; ICMP every {ICMP_INTERVAL} s, SNMP every "
-          f"{SNMP_INTERVAL} s; the agent and the bench share the same CPUs", flush=True)
+          f"{SNMP_INTERVAL} s; the agent and the bench share the same CPUs; {machine_speed()}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as directory:
         for count in (int(n) for n in args.devices.split(",")):

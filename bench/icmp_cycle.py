@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import stack  # noqa: E402  (sets the environment first)
+from stack import machine_speed, stack  # noqa: E402  (sets the environment first)
 
 
 def cpu_ms_per_device(run: Callable[[], object], devices: int, repeat: int) -> float:
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="cycles measured per size (median)")
     args = parser.parse_args()
     with stack():
+        print(f"this machine: {machine_speed()}")
         print(f"{'devices':>8} {'pinging ms/dev':>15} {'whole cycle ms/dev':>19} {'cycle/pinging':>14} "
               f"{'first cycle ms/dev':>19} {'dispatch ms/dev':>16}")
         for count in (int(n) for n in args.devices.split(",")):
