@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arguments import at_least  # noqa: E402
 from stack import stack  # noqa: E402  (sets the environment first)
 
 EXPRESSIONS = (  # {n}: a threshold that differs per rule, so no two rules are the same query
@@ -95,8 +96,8 @@ def cycles() -> tuple[list[float], list[float], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--rules", type=int, default=100)
+    parser.add_argument("--devices", type=at_least(1), default=1000)
+    parser.add_argument("--rules", type=at_least(1), default=100)
     args = parser.parse_args()
     with stack():
         from django.conf import settings

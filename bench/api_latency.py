@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arguments import at_least  # noqa: E402
 from stack import ROOT, machine_speed, make_run, process_env, stack  # noqa: E402  (sets the environment first)
 
 CLIENTS = 8
@@ -160,10 +161,10 @@ def serve(work: Path) -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--interfaces", type=int, default=8, help="per device")
-    parser.add_argument("--alerts", type=int, default=1000, help="firing alerts")
-    parser.add_argument("--requests", type=int, default=200, help="per endpoint and way of asking")
+    parser.add_argument("--devices", type=at_least(1), default=10_000)
+    parser.add_argument("--interfaces", type=at_least(0), default=8, help="per device")
+    parser.add_argument("--alerts", type=at_least(0), default=1000, help="firing alerts")
+    parser.add_argument("--requests", type=at_least(2), default=200, help="per endpoint and way of asking")
     parser.add_argument("--think", type=float, default=1.0,
                         help="seconds each of the 8 people waits on average before asking again (> 0)")
     args = parser.parse_args()

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arguments import at_least  # noqa: E402
 from stack import stack  # noqa: E402  (sets the environment first)
 
 
@@ -45,8 +46,8 @@ def write_series(device_ids: list[int], interfaces: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--devices", type=at_least(1), default=10_000)
+    parser.add_argument("--requests", type=at_least(1), default=20)
     args = parser.parse_args()
     with stack():
         import api_latency

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arguments import at_least  # noqa: E402
 from stack import stack  # noqa: E402  (sets the environment first)
 
 WEEK = 7 * 86400
@@ -78,8 +79,8 @@ def report_row(client, name: str, path: str, count: int, baseline: float | None)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--devices", type=at_least(1), default=10_000)
+    parser.add_argument("--requests", type=at_least(1), default=30)
     args = parser.parse_args()
     with stack():
         import api_latency

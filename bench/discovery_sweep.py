@@ -25,6 +25,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wardsite.settings")
 
 import tests.bootstrap  # noqa: E402,F401  (per-run keys, as for the tests; sweep() reads no database)
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
+from arguments import at_least  # noqa: E402
 
 Prober = Callable[[list[str]], set[str]]  # targets -> the ones reported alive
 Runs = dict[str, tuple[list[float], list[set[str]]]]  # tool -> (seconds, addresses found alive) of each run
@@ -87,11 +88,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--prefix", default="198.18.4", help="first three octets of the network (default 198.18.4, "
                         "in 198.18.0.0/15, the benchmarking range; the tests use 198.51.100 and 203.0.113)")
     parser.add_argument("--prefix-len", type=int, default=22, help="its length (default 22: 1,019 addresses swept)")
-    parser.add_argument("--timeout", type=float, default=1.0, help="reply timeout per packet, seconds (default 1.0)")
-    parser.add_argument("--interval-ms", type=int, default=1,
+    parser.add_argument("--timeout", type=at_least(0.01, float), default=1.0,
+                        help="reply timeout per packet, seconds (default 1.0)")
+    parser.add_argument("--interval-ms", type=at_least(1), default=1,
                         help="fping -i; ours sweeps at the same rate, 1000/interval per second (default 1: 1000/s, "
                              "DISCOVERY_RATE_LIMIT's default)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per tool, taking turns; median time, worst counts")
+    parser.add_argument("--repeat", type=at_least(1), default=5,
+                        help="runs per tool, taking turns; median time, worst counts")
     args = parser.parse_args()
     args.rate = round(1000 / args.interval_ms)
     return args

@@ -35,6 +35,7 @@ from fleet_figures import Sampler, Usage, after_slot, export, lateness, percenti
 from fleet_network import FleetNetwork  # noqa: E402
 from snmp_lab import COMMUNITY, Agent  # noqa: E402
 from tests.services import die_with_parent, free_port  # noqa: E402
+from arguments import at_least, sizes  # noqa: E402
 
 ICMP_INTERVAL = 30
 SNMP_INTERVAL = 60
@@ -400,8 +401,9 @@ def load_result(path: Path) -> Result:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devices", default="1000,5000,10000", help="fleet sizes, comma-separated")
-    parser.add_argument("--duration", type=float, default=300, help="seconds of steady state per fleet (300)")
+    parser.add_argument("--devices", type=sizes, default="1000,5000,10000", help="fleet sizes, comma-separated")
+    parser.add_argument("--duration", type=at_least(30, float), default=300,
+                        help="seconds of steady state per fleet (300; at least 30, an ICMP cycle)")
     parser.add_argument("--profile", action="store_true",
                         help="print cProfile's top functions of one ICMP and one SNMP batch run in the bench process")
     parser.add_argument("--logs", type=Path, help="keep the processes' logs in LOGS/<devices>/, at DEBUG: every task "
@@ -411,7 +413,7 @@ def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("bench/fleet.py needs root (network namespaces)")
     if args.result:  # Django is set up once per process: each fleet gets a process with its own databases
-        result = run_fleet(int(args.devices), Options(args.duration, args.profile, args.logs))
+        result = run_fleet(args.devices[0], Options(args.duration, args.profile, args.logs))
         report(result)
         args.result.write_text(json.dumps(asdict(result)))
         return
@@ -421,7 +423,7 @@ def main() -> None:
           f"{SNMP_INTERVAL} s; the agent and the bench share the same CPUs; {machine_speed()}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as directory:
-        for count in (int(n) for n in args.devices.split(",")):
+        for count in args.devices:
             path = Path(directory) / f"{count}.json"
             subprocess.run([sys.executable, __file__, "--devices", str(count), "--duration", str(args.duration),
                             "--result", str(path), *(["--profile"] if args.profile else []),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arguments import at_least, sizes  # noqa: E402
 from stack import machine_speed, stack  # noqa: E402  (sets the environment first)
 
 
@@ -66,14 +67,14 @@ def measure(count: int, repeat: int) -> tuple[float, float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", default="1000,4000", help="comma-separated batch sizes")
-    parser.add_argument("--repeat", type=int, default=3, help="cycles measured per size (median)")
+    parser.add_argument("--devices", type=sizes, default="1000,4000", help="comma-separated batch sizes")
+    parser.add_argument("--repeat", type=at_least(1), default=3, help="cycles measured per size (median)")
     args = parser.parse_args()
     with stack():
         print(f"this machine: {machine_speed()}")
         print(f"{'devices':>8} {'pinging ms/dev':>15} {'whole cycle ms/dev':>19} {'cycle/pinging':>14} "
               f"{'first cycle ms/dev':>19} {'dispatch ms/dev':>16}")
-        for count in (int(n) for n in args.devices.split(",")):
+        for count in args.devices:
             pinging, cycle, first, claim = measure(count, args.repeat)
             print(f"{count:8,} {pinging:15.3f} {cycle:19.3f} {cycle / pinging:13.1f}x {first:19.3f} {claim:16.3f}")
 

@@ -23,6 +23,7 @@ from icmplib import async_multiping  # noqa: E402
 
 from icmp.pinger import DEFAULT_RATE, ping_many  # noqa: E402
 from tests.netns import NetnsUnavailable, TestNetwork  # noqa: E402
+from arguments import at_least  # noqa: E402
 
 Prober = Callable[[list[str]], set[str]]  # targets -> the ones reported alive
 
@@ -95,13 +96,16 @@ def netns_rows(args: argparse.Namespace) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000], help="loopback target counts")
-    parser.add_argument("--timeout", type=float, default=1.0, help="reply timeout, seconds (default 1.0)")
-    parser.add_argument("--rate", type=int, default=DEFAULT_RATE, help=f"our packets/s (default {DEFAULT_RATE})")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per row; median time, worst counts")
+    parser.add_argument("--sizes", type=at_least(1), nargs="+", default=[1000, 4000], help="loopback target counts")
+    parser.add_argument("--timeout", type=at_least(0.01, float), default=1.0,
+                        help="reply timeout, seconds (default 1.0)")
+    parser.add_argument("--rate", type=at_least(1), default=DEFAULT_RATE,
+                        help=f"our packets/s (default {DEFAULT_RATE})")
+    parser.add_argument("--repeat", type=at_least(1), default=3, help="runs per row; median time, worst counts")
     parser.add_argument("--prefix", default="203.0.113", help="the namespace /24 (default 203.0.113, "
                         "so a concurrent test run on 198.51.100 is not disturbed)")
-    parser.add_argument("--icmplib-size", type=int, default=4000, help="async_multiping baseline size (0: skip)")
+    parser.add_argument("--icmplib-size", type=at_least(0), default=4000,
+                        help="async_multiping baseline size (0: skip)")
     return parser.parse_args()
 
 

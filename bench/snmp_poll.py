@@ -34,6 +34,7 @@ from snmp_lab import COMMUNITY, Agent, cpu_seconds, veth_commands, wait_until  #
 
 from snmp import client  # noqa: E402
 from snmp.client import Target  # noqa: E402
+from arguments import at_least  # noqa: E402
 
 CLONE_NEWNET = 0x40000000
 MAX_REPETITIONS = 25
@@ -236,11 +237,11 @@ def report(run: Run, baseline: Run) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devices", type=int, default=200, help="simulated devices (default 200)")
-    parser.add_argument("--rounds", type=int, default=3, help="polls of every device per tool (default 3)")
-    parser.add_argument("--limit", type=int, default=client.DEFAULT_CONCURRENCY,
+    parser.add_argument("--devices", type=at_least(1), default=200, help="simulated devices (default 200)")
+    parser.add_argument("--rounds", type=at_least(1), default=3, help="polls of every device per tool (default 3)")
+    parser.add_argument("--limit", type=at_least(1), default=client.DEFAULT_CONCURRENCY,
                         help=f"our devices in flight per process (default {client.DEFAULT_CONCURRENCY})")
-    parser.add_argument("--concurrency", type=int, default=8,
+    parser.add_argument("--concurrency", type=at_least(1), default=8,
                         help="scrapes / net-snmp polls in flight for the others (default 8)")
     return parser.parse_args()
 

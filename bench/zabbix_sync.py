@@ -41,6 +41,7 @@ os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 import pytest  # noqa: E402  (tests/zabbix_server.py reports what keeps Zabbix from starting as pytest outcomes)
 import requests  # noqa: E402
 
+from arguments import at_least  # noqa: E402
 from tests.zabbix_server import (TEST_DB, Zabbix, _interface, _postgres, prepare, running,  # noqa: E402
                                   sender_line)
 
@@ -353,7 +354,7 @@ def run(zabbix: Zabbix, count: int, profile: bool, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--hosts", type=at_least(1), default=1000)
     parser.add_argument("--profile", action="store_true", help="run the syncs under cProfile and print it")
     args = parser.parse_args()
     try:
