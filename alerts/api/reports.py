@@ -95,7 +95,7 @@ class AvailabilityReportView(GenericAPIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     pagination_class = None
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses=AvailabilityReportSerializer)
+    @extend_schema(parameters=[ReportQuerySerializer], responses=AvailabilityReportSerializer, filters=True)
     def get(self, request: Request) -> Response:
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -149,6 +149,12 @@ def test_the_report_as_csv_for_a_spreadsheet(api, fleet):
     assert rows[0]["downtime_minutes"] == "30.0" and rows[0]["mttr_minutes"] == "30.0"
 
 
+def test_the_schema_documents_the_reports_device_filters_beside_its_period(admin_client):
+    operation = admin_client.get("/api/v1/schema/?format=json").json()["paths"]["/api/v1/reports/availability/"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {"period", "start", "end", "by", "group", "tag", "state", "search"} <= names, names
+
+
 @pytest.mark.parametrize("params, field", [
     ({"start": "2026-11-01T00:00:00Z"}, "end"),
     ({"end": "2026-11-01T00:00:00Z"}, "start"),
