@@ -85,21 +85,27 @@ def test_a_bad_custom_range_is_said_on_the_page(browser, live_server, staff_oper
     assert [e for e in errors if "400" not in e] == []  # the browser logs the refused request itself
 
 
-def test_a_bulk_job_page_follows_its_progress_without_reloading(browser, live_server, admin_user):
-    """A big selection's action leads to its job page; the box there changes as batches are recorded (driven here,
-    batch by batch, as the worker would) and stops refreshing once the job is done."""
-    from wardsite import jobs
-
+def _job_of_30(browser, live_server, user):
+    """The device list's *Test SNMP* on 30 devices (a job: more than its 3 run at once), from a real browser; the
+    page (on the job's page, nothing run yet), its console errors and the job's id."""
     Device.objects.bulk_create(Device(name=f"plain-{n:02d}", address=f"127.0.3.{n + 1}") for n in range(30))
-    page, errors = logged_in_page(browser, live_server, admin_user)
+    page, errors = logged_in_page(browser, live_server, user)
     page.goto(f"{live_server.url}/admin/devices/device/")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "test_snmp")
     page.click("button[name=index]")
     page.wait_for_url("**/admin/jobs/*/")
     assert "0 of 30 done" in page.inner_text("#job-progress")
+    return page, errors, page.url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_bulk_job_page_follows_its_progress_without_reloading(browser, live_server, admin_user):
+    """A big selection's action leads to its job page; the box there changes as batches are recorded (driven here,
+    batch by batch, as the worker would) and stops refreshing once the job is done."""
+    from wardsite import jobs
+
+    page, errors, job_id = _job_of_30(browser, live_server, admin_user)
     page.evaluate("window.notReloaded = true")
-    job_id = page.url.rstrip("/").rsplit("/", 1)[1]
     assert jobs.run_batch(job_id, 0) == 20
     page.wait_for_function("document.querySelector('#job-counts').textContent.startsWith('20 of 30 done')")
     assert jobs.run_batch(job_id, 20) is None
@@ -107,4 +113,19 @@ def test_a_bulk_job_page_follows_its_progress_without_reloading(browser, live_se
     assert page.evaluate("window.notReloaded") is True
     assert page.get_attribute("#job-progress", "hx-trigger") is None  # done: no more requests
     assert "no SNMP credential" in page.inner_text("#job-failures")
+    assert errors == []
+
+
+def test_cancelling_a_bulk_job_from_its_page_stops_it_after_the_batch_in_hand(browser, live_server, admin_user):
+    """The button in the refreshed box posts with its CSRF token; the job stops and its page says how far it got."""
+    from wardsite import jobs
+
+    page, errors, job_id = _job_of_30(browser, live_server, admin_user)
+    assert jobs.run_batch(job_id, 0) == 20
+    page.wait_for_function("document.querySelector('#job-counts').textContent.startsWith('20 of 30 done')")
+    page.click("#job-cancel input[type=submit]")
+    page.wait_for_selector("#job-result:has-text('Cancelled')")
+    assert "the other 10 not run" in page.inner_text("#job-result")
+    assert "no more batches run" in page.inner_text(".messagelist")
+    assert jobs.run_batch(job_id, 20) is None and jobs.progress(job_id).done == 20
     assert errors == []

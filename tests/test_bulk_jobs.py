@@ -142,6 +142,43 @@ def test_only_whoever_started_a_job_sees_it_and_a_viewer_cannot_start_one(staff,
     assert len(list(kv.connection().scan_iter("wardflux:job:*[0-9a-f]"))) == 1
 
 
+def test_the_starter_cancels_a_job_from_its_page_and_nobody_else_can(staff):
+    kv.connection().flushdb()
+    starter, other, viewer = staff
+    make_devices(30)
+    url = run_on_all(starter, "test_snmp")  # queued only: no worker here
+    assert 'action="/admin/jobs/' in box(starter, url) and "Cancel the rest" in box(starter, url)
+    cancel_url = f"{url}cancel/"
+    assert other.post(cancel_url).status_code == 404 and viewer.post(cancel_url).status_code == 404
+    assert starter.get(cancel_url).status_code == 405  # a link followed, a page prefetched: never cancels
+    assert "Running for" in box(starter, url)
+
+    response = starter.post(cancel_url, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Cancelled: no more batches run; what was done stays done."]
+    page = box(starter, url)
+    assert "<b>Cancelled</b>" in page and "0 of 30 done" in page and "the other 30 not run" in page
+    assert "hx-trigger" not in page and "Cancel the rest" not in page
+    job_id = url.split("/")[-2]
+    assert jobs.run_batch(job_id, 0) is None  # the queued batch, when a worker takes it: nothing runs
+    assert [str(m) for m in starter.post(cancel_url, follow=True).context["messages"]] == [
+        "The job had already finished."]
+
+
+def test_a_job_cancelled_between_batches_keeps_what_was_done(db):
+    kv.connection().flushdb()
+    jobs.register(jobs.JobKind("tests.record", "Record", record_batch, batch_size=10))
+    job_id = jobs.start("tests.record", list(range(1, 26)), {}, user_id=1)
+    assert jobs.run_batch(job_id, 0) == 10
+    assert jobs.cancel(job_id) is True
+    assert jobs.run_batch(job_id, 10) is None
+    job = jobs.progress(job_id)
+    assert (job.done, job.left, job.stopped, job.finished == job.cancelled) == (10, 15, True, True)
+    assert jobs.cancel(job_id) is False  # once
+    assert jobs.cancel("f" * 32) is False  # unknown: nothing made
+    assert not kv.connection().exists(jobs.KEY.format(id="f" * 32))
+
+
 @pytest.mark.parametrize("job_id", ["0" * 32, "not-a-job", "A" * 32])
 def test_an_unknown_job_is_404(admin_client, job_id):
     assert admin_client.get(f"/admin/jobs/{job_id}/").status_code == 404

@@ -3,8 +3,9 @@
 An app registers a job kind by name from its AppConfig.ready(): what to do with one batch of ids. The admin action
 runs a small selection at once (`run_now`, up to the kind's `sync_limit`) and starts a job for a bigger one
 (`start`); the task `wardsite.run_job` then runs one batch after another, each recorded here, and the progress page
-(wardsite/job_views.py) reads `progress`. One batch at a time per job: a job of 2,000 devices never floods a queue,
-and a worker takes other tasks between its batches. The state expires JOB_TTL_SECONDS after the last batch.
+(wardsite/job_views.py) reads `progress`; `cancel` stops a job after the batch in hand. One batch at a time per
+job: a job of 2,000 devices never floods a queue, and a worker takes other tasks between its batches. The state
+expires JOB_TTL_SECONDS after the last batch.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 JOB_TTL_SECONDS = 24 * 3600  # a finished job's page stays readable for a day
 KEY = "wardflux:job:{id}"  # hash: kind, params, user_id, total, done (also the next batch's offset), failed, queues,
-# started, finished
+# started, finished, cancelled
 IDS_KEY = KEY + ":ids"  # list of the selected ids, in the order they are run
 FAILURES_KEY = KEY + ":failures"  # list of JSON [label, reason]
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -83,10 +84,20 @@ class Progress:
     started: float
     finished: float | None
     failures: list[tuple[str, str]]
+    cancelled: float | None = None
 
     @property
     def succeeded(self) -> int:
         return self.done - self.failed
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
+
+    @property
+    def stopped(self) -> bool:
+        """Cancelled before all its items were done."""
+        return self.cancelled is not None and self.done < self.total
 
     @property
     def seconds(self) -> float:
@@ -160,8 +171,8 @@ def run_batch(job_id: str, offset: int) -> int | None:
     """Run the job's batch at `offset` and record it; the next batch's offset, or None when the job is done (or
     expired, or this batch was recorded already: a redelivered task)."""
     connection = kv.connection()
-    name, params, done = connection.hmget(KEY.format(id=job_id), "kind", "params", "done")
-    if name is None or int(done) != offset:
+    name, params, done, cancelled = connection.hmget(KEY.format(id=job_id), "kind", "params", "done", "cancelled")
+    if name is None or int(done) != offset or cancelled:
         return None
     kind = _kinds[name.decode()]
     _, segment_end = _segment(connection, job_id, offset)
@@ -205,6 +216,17 @@ def _record(connection: redis.Redis, job_id: str, offset: int, count: int,
     return offset + count if offset + count < total and count else None
 
 
+def cancel(job_id: str) -> bool:
+    """Stop the job: no batch after the one in hand (if any) runs, and it counts as finished now. False when it had
+    finished already (or is unknown)."""
+    connection = kv.connection()
+    key = KEY.format(id=job_id)
+    if not connection.exists(key) or not connection.hsetnx(key, "finished", time.time()):
+        return False
+    connection.hset(key, "cancelled", connection.hget(key, "finished"))
+    return True
+
+
 def _expire(pipe: redis.client.Pipeline, job_id: str) -> None:
     for key in (KEY, IDS_KEY, FAILURES_KEY):
         pipe.expire(key.format(id=job_id), JOB_TTL_SECONDS)
@@ -224,4 +246,5 @@ def progress(job_id: str, failures_shown: int = 1000) -> Progress | None:
         id=job_id, title=kind.title if kind else state["kind"], user_id=int(state["user_id"]),
         total=int(state["total"]), done=int(state["done"]), failed=int(state["failed"]),
         started=float(state["started"]), finished=float(state["finished"]) if "finished" in state else None,
-        failures=[tuple(json.loads(failure)) for failure in failures])
+        failures=[tuple(json.loads(failure)) for failure in failures],
+        cancelled=float(state["cancelled"]) if "cancelled" in state else None)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/reports/", include("alerts.admin_urls")),  # the availability report
     path("admin/dashboard/<slug:name>/", dashboard.panel_view, name="dashboard-panel"),  # a panel, for htmx
     path("admin/jobs/<str:job_id>/", job_views.progress, name="job-progress"),  # a bulk action's progress
+    path("admin/jobs/<str:job_id>/cancel/", job_views.cancel, name="job-cancel"),
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/?$", APIRootView.as_view(), name="api-root"),
     path("api/v1/", include("devices.api.urls")),
