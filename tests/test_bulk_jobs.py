@@ -243,3 +243,23 @@ def test_pinging_a_remote_sites_devices_now_runs_on_its_own_poller(transactional
     assert response.status_code == 302 and response["Location"].startswith("/admin/jobs/"), response
     with run_worker(tmp_path / "far.log", "-Q", "site-far", "--concurrency", "1"):  # the site's poller, alone
         assert counts(follow(admin_client, response["Location"], timeout=120)) == (3, 3, 3, 0)
+
+
+def test_the_last_days_jobs_are_listed_for_their_starter_and_all_for_a_superuser(staff, admin_client):
+    kv.connection().flushdb()
+    starter, other, _ = staff
+    make_devices(30)
+    mine = run_on_all(starter, "test_snmp")
+    theirs = run_on_all(other, "test_snmp")
+    starter.post(f"{mine}cancel/")
+    assert 'href="/admin/jobs/"' in starter.get(DEVICES_URL).content.decode()  # from the device list
+    page = starter.get("/admin/jobs/").content.decode()
+    assert f'href="{mine}"' in page and f'href="{theirs}"' not in page
+    assert re.search(r"<td>0 of 30</td><td>0</td>\s*<td>cancelled</td>", page), page
+    everyone = admin_client.get("/admin/jobs/").content.decode()
+    assert everyone.index(f'href="{theirs}"') < everyone.index(f'href="{mine}"')  # newest first
+    assert "<td>op1</td>" in everyone and "<td>op2</td>" in everyone and "<td>running</td>" in everyone
+    assert Client().get("/admin/jobs/").status_code == 302  # to the login
+    kv.connection().delete(jobs.KEY.format(id=mine.split("/")[-2]))  # expired
+    assert f'href="{mine}"' not in starter.get("/admin/jobs/").content.decode()
+    assert "No job in the last day." in starter.get("/admin/jobs/").content.decode()

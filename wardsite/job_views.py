@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -53,6 +54,17 @@ def progress(request: HttpRequest, job_id: str) -> TemplateResponse:
                                                                               **context})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin.site.admin_view
+def job_list(request: HttpRequest) -> TemplateResponse:
+    """The last day's jobs, newest first: the user's own; a superuser's shows everybody's, with who started each."""
+    everyone = request.user.is_superuser
+    found = jobs.recent(None if everyone else request.user.pk)
+    users = get_user_model().objects.in_bulk({job.user_id for job in found}) if everyone else {}
+    rows = [(job, users.get(job.user_id)) for job in found]
+    return TemplateResponse(request, "wardsite/job_list.html", {
+        **admin.site.each_context(request), "title": "Bulk jobs of the last day", "rows": rows, "everyone": everyone})
 
 
 @admin.site.admin_view

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import redis
@@ -29,6 +30,7 @@ KEY = "wardflux:job:{id}"  # hash: kind, params, user_id, total, done (also the 
 # started, finished, cancelled
 IDS_KEY = KEY + ":ids"  # list of the selected ids, in the order they are run
 FAILURES_KEY = KEY + ":failures"  # list of JSON [label, reason]
+RECENT_KEY = "wardflux:jobs"  # sorted set: the ids of the last day's jobs, scored by their start (Unix time)
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -91,6 +93,10 @@ class Progress:
         return self.done - self.failed
 
     @property
+    def started_at(self) -> datetime:
+        return datetime.fromtimestamp(self.started, tz=timezone.utc)
+
+    @property
     def left(self) -> int:
         return self.total - self.done
 
@@ -132,15 +138,17 @@ def start(name: str, ids: Sequence[int], params: dict[str, Any], user_id: int) -
     ids = sorted(ids, key=lambda pk: queues.get(pk, ""))  # stable: the selection's order within a queue
     segments = [[n, queues.get(pk, "")] for n, pk in enumerate(ids)
                 if n == 0 or queues.get(pk, "") != queues.get(ids[n - 1], "")]
-    pipe = kv.connection().pipeline()
+    pipe, now = kv.connection().pipeline(), time.time()
     pipe.hset(KEY.format(id=job_id), mapping={
         "kind": kind.name, "params": json.dumps(params), "user_id": user_id, "total": len(ids), "done": 0,
-        "failed": 0, "queues": json.dumps(segments), "started": time.time()})
+        "failed": 0, "queues": json.dumps(segments), "started": now})
     if ids:
         pipe.rpush(IDS_KEY.format(id=job_id), *ids)
     else:
         pipe.hset(KEY.format(id=job_id), "finished", time.time())
     _expire(pipe, job_id)
+    pipe.zadd(RECENT_KEY, {job_id: now})
+    pipe.zremrangebyscore(RECENT_KEY, "-inf", now - JOB_TTL_SECONDS)  # their own keys have expired
     pipe.execute()
     if ids:
         send(job_id, 0)
@@ -240,7 +248,7 @@ def progress(job_id: str, failures_shown: int = 1000) -> Progress | None:
     state = {k.decode(): v.decode() for k, v in connection.hgetall(KEY.format(id=job_id)).items()}
     if not state:
         return None
-    failures = connection.lrange(FAILURES_KEY.format(id=job_id), 0, failures_shown - 1)
+    failures = connection.lrange(FAILURES_KEY.format(id=job_id), 0, failures_shown - 1) if failures_shown else []
     kind = _kinds.get(state["kind"])
     return Progress(
         id=job_id, title=kind.title if kind else state["kind"], user_id=int(state["user_id"]),
@@ -248,3 +256,15 @@ def progress(job_id: str, failures_shown: int = 1000) -> Progress | None:
         started=float(state["started"]), finished=float(state["finished"]) if "finished" in state else None,
         failures=[tuple(json.loads(failure)) for failure in failures],
         cancelled=float(state["cancelled"]) if "cancelled" in state else None)
+
+
+def recent(user_id: int | None, limit: int = 100) -> list[Progress]:
+    """The last day's jobs, newest first, without their failures: the user's, or everybody's for None."""
+    found = []
+    for job_id in kv.connection().zrevrange(RECENT_KEY, 0, -1):
+        job = progress(job_id.decode(), failures_shown=0)
+        if job is not None and user_id in (None, job.user_id):
+            found.append(job)
+            if len(found) == limit:
+                break
+    return found

@@ -17,6 +17,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("wardsite/favicon.svg"))),  # browsers ask every page
     path("admin/reports/", include("alerts.admin_urls")),  # the availability report
     path("admin/dashboard/<slug:name>/", dashboard.panel_view, name="dashboard-panel"),  # a panel, for htmx
+    path("admin/jobs/", job_views.job_list, name="job-list"),  # the last day's bulk actions run as jobs
     path("admin/jobs/<str:job_id>/", job_views.progress, name="job-progress"),  # a bulk action's progress
     path("admin/jobs/<str:job_id>/cancel/", job_views.cancel, name="job-cancel"),
     path("admin/", admin.site.urls),
