@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.urls import re_path
 from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
 from knox.views import LoginView, LogoutAllView, LogoutView
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -19,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wardsite.api_tokens import (
-    TokenError, create_token, default_lifetime, describe_lifetime, parse_lifetime, revoke, shown_prefix, token_infos,
+    TokenAuthentication, TokenError, create_token, default_lifetime, describe_lifetime, parse_lifetime, revoke,
+    shown_prefix, token_infos,
 )
 
 app_name = "auth-api"
@@ -89,6 +89,8 @@ class TokenLoginView(LoginView):
 
 class TokenLogoutView(LogoutView):
     """Revoke the token this request is made with."""
+
+    authentication_classes = [TokenAuthentication]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: str | None = None) -> Response:

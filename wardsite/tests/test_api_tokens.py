@@ -64,6 +64,27 @@ def test_an_expired_token_is_refused(admin_user, capsys):
     assert refused(response) and response.json() == {"detail": "Invalid token."}
 
 
+def test_a_request_reads_its_own_token_alone_and_leaves_an_expired_one_for_the_admin(admin_user, capsys):
+    from django.test.utils import CaptureQueriesContext
+
+    old = make_token(capsys, admin_user.username, "--expires", "1h")
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    key = make_token(capsys, admin_user.username)
+    with CaptureQueriesContext(connection) as queries:
+        assert client_with(key).get("/api/v1/").status_code == 200
+    assert len(queries) == 1 and "knox_authtoken" in queries[0]["sql"]  # not the user's other tokens too
+    assert AuthToken.objects.filter(token_key=old[:15]).exists()  # under Expired in the admin, not deleted in a GET
+    assert refused(client_with(old).get("/api/v1/devices/"))
+
+
+def test_the_schema_says_how_to_send_a_token(admin_client):
+    schema = admin_client.get("/api/v1/schema/?format=json").json()
+    scheme = schema["components"]["securitySchemes"]["knoxApiToken"]
+    assert (scheme["in"], scheme["name"], scheme["description"]) == (
+        "header", "Authorization", 'Token-based authentication with required prefix "Token"')
+    assert {"knoxApiToken": []} in schema["paths"]["/api/v1/devices/"]["get"]["security"]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["nobody"], "no user 'nobody'"),
     (["admin", "--expires", "soon"], "--expires: 'soon' is not a duration"),
