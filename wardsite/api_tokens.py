@@ -54,7 +54,7 @@ def create_token(user: AbstractBaseUser, lifetime: timedelta | None) -> tuple[Au
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """knox's token authentication without its sweep of the user's other tokens on every request (a query of all
-    of them, and deletes inside a GET: a quarter of the CPU of a request that reads no table). An expired token is
+    of them, and deletes inside a GET: a fifth of the CPU of a request that reads no table). An expired token is
     refused all the same; expired tokens stay, listed under *Expired* in the admin, until someone deletes them."""
 
     def _cleanup_token(self, auth_token: AuthToken) -> bool:

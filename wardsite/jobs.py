@@ -145,7 +145,7 @@ def start(name: str, ids: Sequence[int], params: dict[str, Any], user_id: int) -
     if ids:
         pipe.rpush(IDS_KEY.format(id=job_id), *ids)
     else:
-        pipe.hset(KEY.format(id=job_id), "finished", time.time())
+        pipe.hset(KEY.format(id=job_id), "finished", now)
     _expire(pipe, job_id)
     pipe.zadd(RECENT_KEY, {job_id: now})
     pipe.zremrangebyscore(RECENT_KEY, "-inf", now - JOB_TTL_SECONDS)  # their own keys have expired
