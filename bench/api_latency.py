@@ -165,11 +165,9 @@ def main() -> None:
     parser.add_argument("--interfaces", type=at_least(0), default=8, help="per device")
     parser.add_argument("--alerts", type=at_least(0), default=1000, help="firing alerts")
     parser.add_argument("--requests", type=at_least(2), default=200, help="per endpoint and way of asking")
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="seconds each of the 8 people waits on average before asking again (> 0)")
+    parser.add_argument("--think", type=at_least(0.01, float), default=1.0,
+                        help="seconds each of the 8 people waits on average before asking again (at least 0.01)")
     args = parser.parse_args()
-    if not args.think > 0:
-        parser.error(f"--think must be a number of seconds above 0, not {args.think}")
     from tests.services import stop_process
 
     with stack() as (work, _victoria):

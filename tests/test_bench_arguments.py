@@ -12,6 +12,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 @pytest.mark.parametrize("script, arguments, message", [
     ("api_latency.py", ["--requests", "1"], "argument --requests: must be at least 2, not 1"),
     ("api_latency.py", ["--devices", "ten"], "argument --devices: 'ten' is not a whole number"),
+    ("api_latency.py", ["--think", "0"], "argument --think: must be at least 0.01, not 0"),
     ("fleet.py", ["--devices", "1000,0"], "argument --devices: must be at least 1, not 0"),
     ("fleet.py", ["--duration", "nan"], "argument --duration: must be at least 30, not nan"),
     ("icmp_cycle.py", ["--devices", "500,"], "argument --devices: '' is not a whole number"),

@@ -227,11 +227,10 @@ def _record(connection: redis.Redis, job_id: str, offset: int, count: int,
 def cancel(job_id: str) -> bool:
     """Stop the job: no batch after the one in hand (if any) runs, and it counts as finished now. False when it had
     finished already (or is unknown)."""
-    connection = kv.connection()
-    key = KEY.format(id=job_id)
-    if not connection.exists(key) or not connection.hsetnx(key, "finished", time.time()):
+    connection, key, now = kv.connection(), KEY.format(id=job_id), time.time()
+    if not connection.exists(key) or not connection.hsetnx(key, "finished", now):
         return False
-    connection.hset(key, "cancelled", connection.hget(key, "finished"))
+    connection.hset(key, "cancelled", now)
     return True
 
 
